@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/figures-analytics/figures/internal/store"
+)
+
+func init() { register(newMigrateCmd) }
+
+func newMigrateCmd() *cobra.Command {
+	var storeURL string
+	cmd := &cobra.Command{
+		Use:   "migrate --store URL",
+		Short: "Create or update the store's tables",
+		Long: `migrate applies the store's embedded migrations (SQLite, MySQL/MariaDB or
+PostgreSQL). Every command that writes to the store migrates it first, so
+this is only needed to prepare a store ahead of time.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if storeURL == "" {
+				return fmt.Errorf("--store is required (or FIGURES_STORE)")
+			}
+			st, err := store.Open(cmd.Context(), storeURL)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "store %s is up to date\n", st.DB().Location())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&storeURL, "store", "", "store database URL")
+	return cmd
+}

@@ -1,0 +1,175 @@
+// Package dbtest gives tests scratch databases: a SQLite file in the test's
+// temporary directory always, and a fresh MariaDB/MySQL or PostgreSQL
+// database when the server is configured.
+//
+// Server-backed tests are enabled by environment variables holding a server
+// URL without a database name:
+//
+//	FIGURES_TEST_MYSQL=mysql://root@127.0.0.1:3306/
+//	FIGURES_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/
+//
+// Without them those tests skip with a message saying so; with
+// FIGURES_TEST_REQUIRE_DB=1 (as .ci/run sets) an unset or unreachable server
+// fails the test instead, so CI can never pass by skipping.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/figures-analytics/figures/internal/database"
+)
+
+// SQLiteURL returns a sqlite URL for a new file named name in t's temp dir.
+func SQLiteURL(t testing.TB, name string) string {
+	t.Helper()
+	return "sqlite:///" + filepath.Join(t.TempDir(), name)
+}
+
+// SQLite opens a new SQLite database in t's temp dir.
+func SQLite(t testing.TB, name string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), SQLiteURL(t, name), database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MySQLURL creates a scratch MariaDB/MySQL database, dropped when the test
+// ends, and returns its URL.
+func MySQLURL(t testing.TB) string {
+	return serverURL(t, "FIGURES_TEST_MYSQL", database.MySQL)
+}
+
+// PostgresURL creates a scratch PostgreSQL database and returns its URL.
+func PostgresURL(t testing.TB) string {
+	return serverURL(t, "FIGURES_TEST_POSTGRES", database.Postgres)
+}
+
+// MySQL opens a scratch MariaDB/MySQL database.
+func MySQL(t testing.TB) *database.DB {
+	t.Helper()
+	return open(t, MySQLURL(t))
+}
+
+// Postgres opens a scratch PostgreSQL database.
+func Postgres(t testing.TB) *database.DB {
+	t.Helper()
+	return open(t, PostgresURL(t))
+}
+
+func open(t testing.TB, url string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Required reports whether server-backed tests must run (FIGURES_TEST_REQUIRE_DB=1).
+func Required() bool { return os.Getenv("FIGURES_TEST_REQUIRE_DB") == "1" }
+
+func serverURL(t testing.TB, env string, dialect database.Dialect) string {
+	t.Helper()
+	base := os.Getenv(env)
+	if base == "" {
+		msg := fmt.Sprintf("%s tests disabled: set %s to a server URL such as %s", dialect, env, example(dialect))
+		if Required() {
+			t.Fatal(msg + " (FIGURES_TEST_REQUIRE_DB=1 forbids skipping)")
+		}
+		t.Skip(msg)
+	}
+	base = strings.TrimSuffix(base, "/")
+	admin := base + "/" + adminDB(dialect)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, admin, database.Options{})
+	if err != nil {
+		msg := fmt.Sprintf("%s unreachable at %s: %v", dialect, base, err)
+		if Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	defer db.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "figures_test_" + hex.EncodeToString(b)
+	if _, err := db.SQL().ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create scratch database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		db, err := database.Open(ctx, admin, database.Options{})
+		if err != nil {
+			t.Logf("drop scratch database %s: %v", name, err)
+			return
+		}
+		defer db.Close()
+		if dialect == database.Postgres {
+			db.SQL().ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+		}
+		if _, err := db.SQL().ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			t.Logf("drop scratch database %s: %v", name, err)
+		}
+	})
+	return base + "/" + name
+}
+
+func adminDB(d database.Dialect) string {
+	if d == database.Postgres {
+		return "postgres"
+	}
+	return "mysql"
+}
+
+func example(d database.Dialect) string {
+	if d == database.Postgres {
+		return "postgres://postgres@127.0.0.1:5432/"
+	}
+	return "mysql://root@127.0.0.1:3306/"
+}
+
+// Explain returns MySQL's EXPLAIN rows for query as maps of column → value.
+func Explain(t testing.TB, db *database.DB, query string, args ...any) []map[string]string {
+	t.Helper()
+	rows, err := db.SQL().QueryContext(context.Background(), "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN %s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []map[string]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for i, c := range cols {
+			m[c] = vals[i].String
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

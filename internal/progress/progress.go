@@ -1,0 +1,292 @@
+// Package progress computes Figures' per-enrollment progress from a course
+// outline and a learner's grade rows.
+//
+// Over the subsections of the learner's outline whose possible points are
+// above 0: sections_possible counts them, sections_worked counts those with
+// earned points above 0, points_possible sums their possible points and
+// points_earned the earned points of the worked ones. progress_percent is
+// worked / possible (0 when possible is 0); an enrollment is completed when
+// worked > 0 and worked == possible.
+//
+// A subsection's earned and possible points come from one of two sources:
+//
+//   - Persisted (Open edX Olive and later) reproduces CourseGradeFactory().read():
+//     without a grades_persistentcoursegrade row every subsection earns 0;
+//     with one, a grades_persistentsubsectiongrade row (its override applied)
+//     gives earned_all/possible_all; otherwise earned is 0 and possible comes
+//     from the outline.
+//   - StudentModule (older platforms with persistent grades off) sums the
+//     subsection's scorable blocks from courseware_studentmodule grade and
+//     max_grade with the outline's weights.
+//
+// Sums are always taken in outline order, so that the same rows give
+// bit-identical results whatever order a query returned them in.
+package progress
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/figures-analytics/figures/internal/course"
+)
+
+// Source names where subsection grades come from.
+type Source string
+
+// The grade sources.
+const (
+	Persisted     Source = "persisted"
+	StudentModule Source = "studentmodule"
+)
+
+// ParseSource validates a grades setting.
+func ParseSource(s string) (Source, error) {
+	switch Source(s) {
+	case Persisted, StudentModule:
+		return Source(s), nil
+	case "":
+		return Persisted, nil
+	}
+	return "", fmt.Errorf("unknown grades source %q: want persisted or studentmodule", s)
+}
+
+// SubsectionGrade is one grades_persistentsubsectiongrade row with its
+// override (if any) already applied.
+type SubsectionGrade struct {
+	UsageKey string
+	Earned   float64
+	Possible float64
+}
+
+// Score is one courseware_studentmodule row's score.
+type Score struct {
+	ModuleID string
+	Grade    float64
+	MaxGrade float64
+	// HasGrade is false when grade is NULL (viewed, not answered).
+	HasGrade bool
+	// HasMax is false when max_grade is NULL: the row carries no score.
+	HasMax bool
+}
+
+// Learner is everything the formula needs about one enrollment.
+type Learner struct {
+	// HasCourseGrade says a grades_persistentcoursegrade row exists.
+	HasCourseGrade bool
+	// Subsections are the learner's persisted subsection grades.
+	Subsections []SubsectionGrade
+	// Scores are the learner's StudentModule scores in the course.
+	Scores []Score
+	// Selections maps a library_content usage key to the usage keys of the
+	// children selected for the learner (from the block's StudentModule
+	// state); a library without an entry shows its default selection.
+	Selections map[string][]string
+}
+
+// Result is one enrollment's progress.
+type Result struct {
+	PointsPossible   float64
+	PointsEarned     float64
+	SectionsWorked   int
+	SectionsPossible int
+}
+
+// ProgressPercent returns sections_worked / sections_possible, 0 when there
+// is no subsection with points.
+func (r Result) ProgressPercent() float64 {
+	if r.SectionsPossible == 0 {
+		return 0
+	}
+	return float64(r.SectionsWorked) / float64(r.SectionsPossible)
+}
+
+// Completed reports worked > 0 and worked == possible.
+func (r Result) Completed() bool {
+	return r.SectionsWorked > 0 && r.SectionsWorked == r.SectionsPossible
+}
+
+// Calculator computes progress for the enrollments of one course. It holds
+// scratch space, so it is not safe for concurrent use: give each goroutine
+// its own (New is cheap next to a batch of enrollments).
+type Calculator struct {
+	subs     []subsection
+	subIndex map[string]int
+	blocks   map[string]int // block usage key → global block index
+	// scratch, indexed by global block index
+	scored  []blockScore
+	touched []int
+	// scratch, indexed by subsection
+	earned, possible []float64
+	hasRow           []bool
+}
+
+type subsection struct {
+	usageKey string
+	src      *course.Subsection
+	first    int     // global index of the subsection's first block
+	blocks   []course.Block
+	defPoss  float64 // possible for a learner with default selections
+	library  bool
+}
+
+type blockScore struct {
+	earned, possible float64
+	set              bool
+}
+
+// New prepares a calculator for an outline.
+func New(o *course.Outline) *Calculator {
+	c := &Calculator{subIndex: map[string]int{}, blocks: map[string]int{}}
+	n := 0
+	for _, s := range o.Subsections() {
+		sub := subsection{usageKey: s.UsageKey, src: s, first: n, blocks: s.Blocks, library: len(s.Libraries) > 0}
+		for _, b := range s.VisibleBlocks(nil) {
+			sub.defPoss += b.Possible()
+		}
+		for i, b := range s.Blocks {
+			if _, dup := c.blocks[b.UsageKey]; !dup {
+				c.blocks[b.UsageKey] = n + i
+			}
+		}
+		n += len(s.Blocks)
+		if _, dup := c.subIndex[s.UsageKey]; !dup {
+			c.subIndex[s.UsageKey] = len(c.subs)
+		}
+		c.subs = append(c.subs, sub)
+	}
+	c.scored = make([]blockScore, n)
+	c.earned = make([]float64, len(c.subs))
+	c.possible = make([]float64, len(c.subs))
+	c.hasRow = make([]bool, len(c.subs))
+	return c
+}
+
+// Compute returns the learner's progress from the given source.
+func (c *Calculator) Compute(src Source, l *Learner) Result {
+	if src == StudentModule {
+		return c.fromStudentModule(l)
+	}
+	return c.fromPersisted(l)
+}
+
+// outlinePossible is the subsection's possible points from the outline for
+// this learner (their library selections applied).
+func (c *Calculator) outlinePossible(i int, l *Learner) float64 {
+	s := &c.subs[i]
+	if !s.library || len(l.Selections) == 0 {
+		return s.defPoss
+	}
+	var p float64
+	for _, b := range s.src.VisibleBlocks(l.Selections) {
+		p += b.Possible()
+	}
+	return p
+}
+
+func (c *Calculator) fromPersisted(l *Learner) Result {
+	for i := range c.subs {
+		c.hasRow[i] = false
+	}
+	if l.HasCourseGrade {
+		for _, g := range l.Subsections {
+			if i, ok := c.subIndex[g.UsageKey]; ok {
+				c.hasRow[i] = true
+				c.earned[i], c.possible[i] = g.Earned, g.Possible
+			}
+		}
+	}
+	for i := range c.subs {
+		if !c.hasRow[i] {
+			c.earned[i], c.possible[i] = 0, c.outlinePossible(i, l)
+		}
+	}
+	return c.tally()
+}
+
+func (c *Calculator) fromStudentModule(l *Learner) Result {
+	for _, s := range l.Scores {
+		gi, ok := c.blocks[s.ModuleID]
+		if !ok || !s.HasMax {
+			continue
+		}
+		c.scored[gi] = weighted(c.blockAt(gi), s)
+		c.touched = append(c.touched, gi)
+	}
+	for i := range c.subs {
+		s := &c.subs[i]
+		blocks := s.blocks
+		if s.library && len(l.Selections) > 0 {
+			blocks = s.src.VisibleBlocks(l.Selections)
+		} else if s.library {
+			blocks = s.src.VisibleBlocks(nil)
+		}
+		var e, p float64
+		for _, b := range blocks {
+			gi := c.blocks[b.UsageKey]
+			if sc := c.scored[gi]; sc.set {
+				e += sc.earned
+				p += sc.possible
+			} else {
+				p += b.Possible()
+			}
+		}
+		c.earned[i], c.possible[i] = e, p
+	}
+	for _, gi := range c.touched {
+		c.scored[gi] = blockScore{}
+	}
+	c.touched = c.touched[:0]
+	return c.tally()
+}
+
+func (c *Calculator) blockAt(gi int) course.Block {
+	// Binary search over subsections by first index.
+	lo, hi := 0, len(c.subs)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if c.subs[mid].first <= gi {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	s := c.subs[lo]
+	return s.blocks[gi-s.first]
+}
+
+// weighted applies the block's weight to a StudentModule score, as the
+// platform's weighted_score does for a row that carries a score: without a
+// weight the raw (grade, max_grade) stands; with one, possible becomes the
+// weight and earned weight × grade / max_grade (0 when max_grade is 0).
+func weighted(b course.Block, s Score) blockScore {
+	raw := 0.0
+	if s.HasGrade {
+		raw = s.Grade
+	}
+	if b.Weight == nil {
+		return blockScore{earned: raw, possible: s.MaxGrade, set: true}
+	}
+	w := *b.Weight
+	e := 0.0
+	if s.MaxGrade != 0 {
+		e = w * raw / s.MaxGrade
+	}
+	return blockScore{earned: e, possible: w, set: true}
+}
+
+func (c *Calculator) tally() Result {
+	var r Result
+	for i := range c.subs {
+		p := c.possible[i]
+		if !(p > 0) || math.IsNaN(p) {
+			continue
+		}
+		r.SectionsPossible++
+		r.PointsPossible += p
+		if e := c.earned[i]; e > 0 {
+			r.SectionsWorked++
+			r.PointsEarned += e
+		}
+	}
+	return r
+}

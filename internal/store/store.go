@@ -1,0 +1,128 @@
+// Package store holds figures' own database: the Figures-compatible metric
+// tables (original table and column names) and our tables for sites,
+// courses, learners, outlines, runs and watermarks. One set of embedded goose
+// migrations, written once with a few dialect tokens, creates them on SQLite,
+// MySQL/MariaDB and PostgreSQL.
+package store
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"testing/fstest"
+	"text/template"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/figures-analytics/figures/internal/database"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// tokens are the only dialect differences in our DDL.
+type tokens struct {
+	ID, DATETIME, TEXT, BOOL, DOUBLE, TABLEOPTS string
+}
+
+var dialectTokens = map[database.Dialect]tokens{
+	database.SQLite:   {ID: "INTEGER PRIMARY KEY AUTOINCREMENT", DATETIME: "DATETIME", TEXT: "TEXT", BOOL: "INTEGER", DOUBLE: "REAL"},
+	database.MySQL:    {ID: "int NOT NULL AUTO_INCREMENT PRIMARY KEY", DATETIME: "datetime(6)", TEXT: "longtext", BOOL: "tinyint(1)", DOUBLE: "double", TABLEOPTS: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"},
+	database.Postgres: {ID: "serial PRIMARY KEY", DATETIME: "timestamp(6)", TEXT: "text", BOOL: "boolean", DOUBLE: "double precision"},
+}
+
+var gooseDialects = map[database.Dialect]goose.Dialect{
+	database.SQLite:   goose.DialectSQLite3,
+	database.MySQL:    goose.DialectMySQL,
+	database.Postgres: goose.DialectPostgres,
+}
+
+// migrations renders the embedded migration templates for a dialect.
+func migrations(d database.Dialect) (fs.FS, error) {
+	tok, ok := dialectTokens[d]
+	if !ok {
+		return nil, fmt.Errorf("store: unsupported dialect %q", d)
+	}
+	out := fstest.MapFS{}
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		src, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		tpl, err := template.New(e.Name()).Option("missingkey=error").Parse(string(src))
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s: %w", e.Name(), err)
+		}
+		var b bytes.Buffer
+		if err := tpl.Execute(&b, tok); err != nil {
+			return nil, fmt.Errorf("store: migration %s: %w", e.Name(), err)
+		}
+		out[e.Name()] = &fstest.MapFile{Data: b.Bytes(), Mode: 0o444}
+	}
+	return out, nil
+}
+
+// Migrate brings the store's schema up to date. It is safe to run at any
+// time: applied migrations are recorded in goose_db_version.
+func Migrate(ctx context.Context, db *database.DB) error {
+	fsys, err := migrations(db.Dialect())
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(gooseDialects[db.Dialect()], db.SQL(), fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("store %s: migrations: %w", db.Location(), err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store %s: migrate: %w", db.Location(), err)
+	}
+	for _, r := range res {
+		slog.Debug("store migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	return nil
+}
+
+// Store is figures' own database.
+type Store struct {
+	db *database.DB
+}
+
+// Open opens the store at rawURL and migrates it.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	db, err := database.Open(ctx, rawURL, database.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// OpenReadOnly opens an existing, migrated store without writing to it.
+func OpenReadOnly(ctx context.Context, rawURL string) (*Store, error) {
+	db, err := database.Open(ctx, rawURL, database.Options{ReadOnly: true, MustExist: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// New wraps an already open and migrated database.
+func New(db *database.DB) *Store { return &Store{db: db} }
+
+// DB returns the underlying database.
+func (s *Store) DB() *database.DB { return s.db }
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
