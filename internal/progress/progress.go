@@ -204,6 +204,25 @@ func (c *Calculator) fromPersisted(l *Learner) Result {
 }
 
 func (c *Calculator) fromStudentModule(l *Learner) Result {
+	c.scoreSubsections(l)
+	return c.tally()
+}
+
+// SubsectionScores returns, for every subsection of the outline in course
+// order, the earned and possible points the StudentModule source computes
+// for the learner: what the platform would persist as the subsection's
+// all_total. The synthetic LMS uses it to write persisted grades that agree
+// with its StudentModule rows.
+func (c *Calculator) SubsectionScores(l *Learner) []SubsectionGrade {
+	c.scoreSubsections(l)
+	out := make([]SubsectionGrade, len(c.subs))
+	for i, s := range c.subs {
+		out[i] = SubsectionGrade{UsageKey: s.usageKey, Earned: c.earned[i], Possible: c.possible[i]}
+	}
+	return out
+}
+
+func (c *Calculator) scoreSubsections(l *Learner) {
 	for _, s := range l.Scores {
 		gi, ok := c.blocks[s.ModuleID]
 		if !ok || !s.HasMax {
@@ -236,7 +255,6 @@ func (c *Calculator) fromStudentModule(l *Learner) Result {
 		c.scored[gi] = blockScore{}
 	}
 	c.touched = c.touched[:0]
-	return c.tally()
 }
 
 func (c *Calculator) blockAt(gi int) course.Block {
