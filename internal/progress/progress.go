@@ -123,7 +123,7 @@ type Calculator struct {
 type subsection struct {
 	usageKey string
 	src      *course.Subsection
-	first    int     // global index of the subsection's first block
+	first    int // global index of the subsection's first block
 	blocks   []course.Block
 	defPoss  float64 // possible for a learner with default selections
 	library  bool

@@ -64,7 +64,7 @@ CREATE TABLE figures_enrollmentdata (
   user_id integer NOT NULL,
   course_id varchar(255) NOT NULL,
   date_for date NOT NULL,
-  date_enrolled date NOT NULL,
+  date_enrolled date NULL,
   is_enrolled {{.BOOL}} NOT NULL,
   is_completed {{.BOOL}} NOT NULL,
   progress_percent {{.DOUBLE}} NOT NULL,

@@ -1,5 +1,6 @@
 -- Our own tables: the sites and courses as the pipeline resolved them, the
--- LMS directory the API shows (learners, enrollments), the imported course
+-- LMS directory the API shows and the daily counts are taken from (learners,
+-- enrollments, certificates, mirrored at each run), the imported course
 -- outlines, the record of every run, and the incremental watermarks.
 
 -- +goose Up
@@ -50,17 +51,28 @@ CREATE TABLE figures_learner (
 CREATE INDEX figures_learner_username ON figures_learner (username);
 CREATE INDEX figures_learner_email ON figures_learner (email);
 
+-- Keyed by (user, course) like the platform's unique key; id is the LMS's.
 CREATE TABLE figures_courseenrollment (
-  id integer NOT NULL PRIMARY KEY,
   user_id integer NOT NULL,
   course_id varchar(255) NOT NULL,
+  id integer NOT NULL,
   created {{.DATETIME}} NULL,
   is_active {{.BOOL}} NOT NULL,
   mode varchar(100) NOT NULL,
   is_course_staff {{.BOOL}} NOT NULL,
-  CONSTRAINT figures_courseenrollment_user_course_uniq UNIQUE (user_id, course_id)
+  PRIMARY KEY (user_id, course_id)
 ){{.TABLEOPTS}};
-CREATE INDEX figures_courseenrollment_course_id ON figures_courseenrollment (course_id);
+CREATE INDEX figures_courseenrollment_course_id ON figures_courseenrollment (course_id, is_active);
+
+CREATE TABLE figures_certificate (
+  user_id integer NOT NULL,
+  course_id varchar(255) NOT NULL,
+  id integer NOT NULL,
+  status varchar(32) NOT NULL,
+  created_date {{.DATETIME}} NOT NULL,
+  PRIMARY KEY (user_id, course_id)
+){{.TABLEOPTS}};
+CREATE INDEX figures_certificate_course_id ON figures_certificate (course_id, status);
 
 CREATE TABLE figures_courseoutline (
   course_id varchar(255) NOT NULL PRIMARY KEY,
@@ -99,6 +111,7 @@ CREATE TABLE figures_watermark (
 DROP TABLE figures_watermark;
 DROP TABLE figures_run;
 DROP TABLE figures_courseoutline;
+DROP TABLE figures_certificate;
 DROP TABLE figures_courseenrollment;
 DROP TABLE figures_learner;
 DROP TABLE figures_sitecourse;
