@@ -7,6 +7,26 @@
 //
 // Staff-only content (visible_to_staff_only, inherited) is not part of any
 // learner's outline and is left out at import.
+//
+// A block's possible points are its weight when set, else its raw maximum,
+// which ImportOLX computes as the block's own max_score() does:
+//
+//   - problem (capa): the sum over the registered response elements of the
+//     sum over the registered input elements inside each of int(points or 1);
+//     0, with a warning, when the platform cannot build the problem;
+//   - openassessment: the sum over rubric criteria of the largest option
+//     points;
+//   - drag-and-drop-v2 and done: 1;
+//   - staffgradedxblock: its weight (default 1.0);
+//   - edx_sga: its points (default 100);
+//   - lti and lti_consumer: their weight (default 1.0), only with
+//     has_score true.
+//
+// Other known blocks (html, video, discussion, poll, survey, …) are not
+// scorable; an unknown type is reported in Outline.Warnings. From the Course
+// Blocks API (BlocksClient) raw maxima come from the type where it fixes
+// them, else from the largest max_grade learners' rows recorded (MaxGrades).
+// docs/OUTLINES.md gives every rule with its source.
 package course
 
 import (
@@ -18,8 +38,8 @@ import (
 
 // Outline is one course's structure, in course order.
 type Outline struct {
-	CourseID    string    `json:"course_id"`
-	DisplayName string    `json:"display_name"`
+	CourseID    string `json:"course_id"`
+	DisplayName string `json:"display_name"`
 	// Version identifies the content: a hash of the outline's substance, so
 	// a re-import of unchanged content keeps it and any change alters it.
 	Version  string    `json:"version"`
@@ -63,8 +83,10 @@ type Block struct {
 	// RawPossible is the block's raw maximum score (max_score()).
 	RawPossible float64 `json:"raw_possible"`
 	// RawUnknown is set when the source could not tell the raw maximum (a
-	// Blocks API import of an unweighted problem nobody has answered yet);
-	// RawPossible is then 0.
+	// Blocks API import of a problem whose type does not fix it and for
+	// which no learner's StudentModule row recorded a max_grade);
+	// RawPossible is then 0, so Possible() is 0 for an unweighted block and
+	// the weight for a weighted one.
 	RawUnknown bool `json:"raw_unknown,omitempty"`
 	// Graded is the block's graded flag as inherited from its ancestors.
 	Graded bool `json:"graded"`
