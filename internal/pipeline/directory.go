@@ -40,14 +40,14 @@ func syncDirectory(ctx context.Context, r *lms.Reader, st *store.Store, courses 
 	if full {
 		maxUser, maxEnrollment, maxCert = 0, 0, 0
 	}
-	if err := syncUsers(ctx, r, st, maxUser); err != nil {
+	if err := syncUsers(ctx, r, st, maxUser, full); err != nil {
 		return err
 	}
 	first, err := syncEnrollments(ctx, r, st, staff, maxEnrollment, full)
 	if err != nil {
 		return err
 	}
-	if err := syncCertificates(ctx, r, st, maxCert); err != nil {
+	if err := syncCertificates(ctx, r, st, maxCert, full); err != nil {
 		return err
 	}
 	var cs []store.Course
@@ -67,7 +67,14 @@ func syncDirectory(ctx context.Context, r *lms.Reader, st *store.Store, courses 
 	return st.SaveCourses(ctx, cs)
 }
 
-func syncUsers(ctx context.Context, r *lms.Reader, st *store.Store, after int) error {
+func syncUsers(ctx context.Context, r *lms.Reader, st *store.Store, after int, full bool) error {
+	have := map[int]string{}
+	if full {
+		var err error
+		if have, err = st.LearnerDigests(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		users, err := r.UsersAfter(ctx, after, pageSize)
 		if err != nil {
@@ -76,12 +83,16 @@ func syncUsers(ctx context.Context, r *lms.Reader, st *store.Store, after int) e
 		if len(users) == 0 {
 			return nil
 		}
-		ls := make([]store.Learner, len(users))
-		for i, u := range users {
-			ls[i] = store.Learner{UserID: u.ID, Username: u.Username, Email: u.Email, FullName: u.Name,
+		var ls []store.Learner
+		for _, u := range users {
+			l := store.Learner{UserID: u.ID, Username: u.Username, Email: u.Email, FullName: u.Name,
 				IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined,
 				LastLogin: u.LastLogin, Country: u.Country, Gender: u.Gender, YearOfBirth: u.YearOfBirth,
 				LevelOfEducation: u.LevelOfEducation, Language: u.Language, HasProfile: u.HasProfile}
+			if d, ok := have[u.ID]; ok && d == l.Digest() {
+				continue
+			}
+			ls = append(ls, l)
 		}
 		if err := st.SaveLearners(ctx, ls); err != nil {
 			return err
@@ -158,7 +169,14 @@ func sameEnrollment(a, b store.EnrollmentState) bool {
 	return a.Created == nil || a.Created.Equal(*b.Created)
 }
 
-func syncCertificates(ctx context.Context, r *lms.Reader, st *store.Store, after int) error {
+func syncCertificates(ctx context.Context, r *lms.Reader, st *store.Store, after int, full bool) error {
+	have := map[store.EnrollmentKey]string{}
+	if full {
+		var err error
+		if have, err = st.CertificateDigests(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		page, err := r.CertificatesAfter(ctx, after, pageSize)
 		if err != nil {
@@ -167,9 +185,13 @@ func syncCertificates(ctx context.Context, r *lms.Reader, st *store.Store, after
 		if len(page) == 0 {
 			return nil
 		}
-		cs := make([]store.Certificate, len(page))
-		for i, c := range page {
-			cs[i] = store.Certificate{ID: c.ID, UserID: c.UserID, CourseID: c.CourseID, Status: c.Status, CreatedDate: c.CreatedDate}
+		var cs []store.Certificate
+		for _, c := range page {
+			sc := store.Certificate{ID: c.ID, UserID: c.UserID, CourseID: c.CourseID, Status: c.Status, CreatedDate: c.CreatedDate}
+			if d, ok := have[store.EnrollmentKey{UserID: c.UserID, CourseID: c.CourseID}]; ok && d == sc.Digest() {
+				continue
+			}
+			cs = append(cs, sc)
 		}
 		if err := st.SaveCertificates(ctx, cs); err != nil {
 			return err

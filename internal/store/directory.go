@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -265,4 +266,73 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Digest returns a string that changes whenever a mirrored field changes,
+// so a sync can skip unchanged learners.
+func (l Learner) Digest() string {
+	yob, login := "", ""
+	if l.YearOfBirth != nil {
+		yob = fmt.Sprint(*l.YearOfBirth)
+	}
+	if l.LastLogin != nil {
+		login = l.LastLogin.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%t%t%t%t\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s",
+		l.Username, l.Email, truncate(l.FullName, 255), l.IsActive, l.IsStaff, l.IsSuperuser, l.HasProfile,
+		l.DateJoined.UTC().Format(time.RFC3339Nano), login, truncate(l.Country, 2), truncate(l.Gender, 6), yob,
+		truncate(l.LevelOfEducation, 6), truncate(l.Language, 255))
+}
+
+// LearnerDigests returns the Digest of every mirrored learner.
+func (s *Store) LearnerDigests(ctx context.Context) (map[int]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT user_id, username, email, fullname, is_active, is_staff, is_superuser, date_joined,
+ last_login, country, gender, year_of_birth, level_of_education, language, has_profile FROM figures_learner`)
+	if err != nil {
+		return nil, fmt.Errorf("store: learners: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]string{}
+	for rows.Next() {
+		var l Learner
+		var joined, login database.NullTime
+		var yob sql.NullInt64
+		if err := rows.Scan(&l.UserID, &l.Username, &l.Email, &l.FullName, &l.IsActive, &l.IsStaff, &l.IsSuperuser, &joined,
+			&login, &l.Country, &l.Gender, &yob, &l.LevelOfEducation, &l.Language, &l.HasProfile); err != nil {
+			return nil, fmt.Errorf("store: learners: %w", err)
+		}
+		l.DateJoined, l.LastLogin = joined.Time, login.Ptr()
+		if yob.Valid {
+			y := int(yob.Int64)
+			l.YearOfBirth = &y
+		}
+		out[l.UserID] = l.Digest()
+	}
+	return out, rows.Err()
+}
+
+// CertificateDigests returns, for every mirrored certificate, a string that
+// changes when the certificate does.
+func (s *Store) CertificateDigests(ctx context.Context) (map[EnrollmentKey]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, status, created_date FROM figures_certificate`)
+	if err != nil {
+		return nil, fmt.Errorf("store: certificates: %w", err)
+	}
+	defer rows.Close()
+	out := map[EnrollmentKey]string{}
+	for rows.Next() {
+		var c Certificate
+		var created database.NullTime
+		if err := rows.Scan(&c.UserID, &c.CourseID, &c.ID, &c.Status, &created); err != nil {
+			return nil, fmt.Errorf("store: certificates: %w", err)
+		}
+		c.CreatedDate = created.Time
+		out[EnrollmentKey{c.UserID, c.CourseID}] = c.Digest()
+	}
+	return out, rows.Err()
+}
+
+// Digest returns a string that changes whenever the certificate does.
+func (c Certificate) Digest() string {
+	return fmt.Sprintf("%d\x00%s\x00%s", c.ID, truncate(c.Status, 32), c.CreatedDate.UTC().Format(time.RFC3339Nano))
 }

@@ -63,6 +63,7 @@ CREATE TABLE figures_courseenrollment (
   PRIMARY KEY (user_id, course_id)
 ){{.TABLEOPTS}};
 CREATE INDEX figures_courseenrollment_course_id ON figures_courseenrollment (course_id, is_active);
+CREATE INDEX figures_courseenrollment_id ON figures_courseenrollment (id);
 
 CREATE TABLE figures_certificate (
   user_id integer NOT NULL,
@@ -73,6 +74,7 @@ CREATE TABLE figures_certificate (
   PRIMARY KEY (user_id, course_id)
 ){{.TABLEOPTS}};
 CREATE INDEX figures_certificate_course_id ON figures_certificate (course_id, status);
+CREATE INDEX figures_certificate_id ON figures_certificate (id);
 
 CREATE TABLE figures_courseoutline (
   course_id varchar(255) NOT NULL PRIMARY KEY,
