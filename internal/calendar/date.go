@@ -69,7 +69,9 @@ func (d Date) MonthStart() Date { return Date{d.Year, d.Month, 1} }
 func (d Date) MonthEnd() Date { return d.MonthStart().AddMonths(1).AddDays(-1) }
 
 // AddMonths returns the first day of the month n months after d's month.
-func (d Date) AddMonths(n int) Date { return Of(time.Date(d.Year, d.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC)) }
+func (d Date) AddMonths(n int) Date {
+	return Of(time.Date(d.Year, d.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC))
+}
 
 // Before reports whether d is before e.
 func (d Date) Before(e Date) bool { return d.Start().Before(e.Start()) }

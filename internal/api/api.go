@@ -1,0 +1,361 @@
+// Package api serves figures' store as the Figures REST API: the original
+// Open edX Figures endpoints under /figures/api/ with the same paths, query
+// parameters, pagination envelopes and JSON field names, read-only, plus CSV
+// export of every list, an OpenAPI 3 description, Prometheus metrics and a
+// health check.
+//
+// Every endpoint but /healthz needs a caller (an API token or an Open edX
+// JWT, see Authenticator), and every answer is scoped to one site (see
+// Server.ResolveSite): a caller never sees another site's data.
+//
+// The package reads only the store: the pipeline, in another process, keeps
+// the store's tables up to date. The one optional outside source is the
+// LMS, for the live monthly-active-user counts of the current month (see
+// LiveActivity).
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/figures-analytics/figures/internal/database"
+	"github.com/figures-analytics/figures/internal/store"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/figures/api/"
+
+// Config configures the API handler.
+type Config struct {
+	// Store is the figures store to read. Required.
+	Store *store.Store
+	// Auth authenticates callers. Required: NewAuthenticator builds one.
+	Auth *Authenticator
+	// Live answers the live (current month) active-user counts from the LMS.
+	// Nil: they come from the store's monthly active enrollments, as of the
+	// pipeline's last run.
+	Live LiveActivity
+	// DefaultSite is the site a global caller gets when neither ?site= nor
+	// the Host header names one. 0: the site with the lowest id.
+	DefaultSite int
+	// TrustProxy makes the handler believe X-Forwarded-Proto and
+	// X-Forwarded-Host, for absolute links and Host-based site matching
+	// behind a reverse proxy.
+	TrustProxy bool
+	// Registerer receives the API's Prometheus collectors; /metrics serves
+	// Gatherer. Both nil: a private registry is made.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// CompletionStatuses are the certificate statuses that mean a learner
+	// completed a course (the pipeline's --completion-status). Nil:
+	// downloadable.
+	CompletionStatuses []string
+	// CountCacheTTL is how long a list's row count is reused (0: 10 s;
+	// negative: never). Counts read every selected row and change only
+	// when the pipeline runs.
+	CountCacheTTL time.Duration
+	// Logger logs server-side failures. Nil: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (tests set it). Nil: time.Now.
+	Now func() time.Time
+}
+
+// Server is the API's http.Handler. It serves /figures/api/..., /metrics
+// and /healthz; mount it on those paths.
+type Server struct {
+	db     *database.DB
+	auth   *Authenticator
+	live   LiveActivity
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
+	h      http.Handler
+	gather prometheus.Gatherer
+	met    *httpMetrics
+	spec   []byte
+
+	siteCache  siteCache
+	counts     countCache
+	completion []string
+
+	// rowHook, when set (tests only), is called for every row a CSV export
+	// reads from the database, so a test can see that output leaves before
+	// the cursor is drained.
+	rowHook func()
+}
+
+// NewHandler returns the API handler.
+func NewHandler(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("api: no store")
+	}
+	if cfg.Auth == nil {
+		return nil, fmt.Errorf("api: no authenticator")
+	}
+	s := &Server{
+		db:   cfg.Store.DB(),
+		auth: cfg.Auth,
+		live: cfg.Live,
+		cfg:  cfg,
+		log:  cfg.Logger,
+		now:  cfg.Now,
+		mux:  http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.completion = cfg.CompletionStatuses
+	if len(s.completion) == 0 {
+		s.completion = []string{"downloadable"}
+	}
+	s.counts = countCache{ttl: cfg.CountCacheTTL, entries: map[string]countEntry{}}
+	if s.counts.ttl == 0 {
+		s.counts.ttl = 10 * time.Second
+	}
+	reg, gat := cfg.Registerer, cfg.Gatherer
+	if reg == nil && gat == nil {
+		r := prometheus.NewRegistry()
+		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg, gat = r, r
+	}
+	if reg == nil || gat == nil {
+		return nil, fmt.Errorf("api: set both Registerer and Gatherer, or neither")
+	}
+	s.gather = gat
+	met, err := newHTTPMetrics(reg, s.db)
+	if err != nil {
+		return nil, err
+	}
+	s.met = met
+	met.prom = promhttp.HandlerFor(gat, promhttp.HandlerOpts{ErrorLog: slogPromLogger{s}})
+	spec, err := buildSpec()
+	if err != nil {
+		return nil, fmt.Errorf("api: OpenAPI description: %w", err)
+	}
+	s.spec = spec
+	s.routes()
+	s.h = s.met.instrument(s.readOnly(s.mux))
+	return s, nil
+}
+
+// Authenticator returns the handler's Authenticator, for pages served
+// beside the API that must accept the same callers.
+func (s *Server) Authenticator() *Authenticator { return s.auth }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+// readOnly answers every method but GET and HEAD with 405, as JSON: the API
+// never changes data (the original's ModelViewSet writes on the daily
+// metrics are deliberately not offered).
+func (s *Server) readOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %q not allowed.", r.Method))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handlerFunc is an API handler that has its caller and site.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
+
+// reqCtx is what every data handler knows about its request.
+type reqCtx struct {
+	p    *Principal
+	site Site
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	siteScoped access = iota // any caller, scoped to a resolved site
+	globalOnly               // global callers only (data of every site, or of none)
+	anyCaller                // any authenticated caller, no site data
+)
+
+// get registers a GET route under Prefix for path (no trailing slash),
+// answering with and without the trailing slash the original's router
+// required, so that neither form falls through to something else.
+func (s *Server) get(path string, a access, h handlerFunc) {
+	wrapped := s.guard(a, h)
+	s.mux.Handle("GET "+Prefix+path, wrapped)
+	s.mux.Handle("GET "+Prefix+path+"/{$}", wrapped)
+}
+
+// getTree registers a GET route for path and everything below it, for the
+// course-keyed resources whose ids may themselves contain slashes
+// (Org/Course/Run); the handler reads the rest from PathValue("rest").
+func (s *Server) getTree(path string, a access, h handlerFunc) {
+	wrapped := s.guard(a, h)
+	s.mux.Handle("GET "+Prefix+path, wrapped)
+	s.mux.Handle("GET "+Prefix+path+"/{rest...}", wrapped)
+}
+
+// guard authenticates the caller, checks its access and resolves the site.
+func (s *Server) guard(a access, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.Authenticate(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		rc := &reqCtx{p: p}
+		if a == globalOnly && !p.Global {
+			writeDetail(w, http.StatusForbidden, msgForbidden)
+			return
+		}
+		if a == siteScoped {
+			site, err := s.ResolveSite(r, p)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			rc.site = site
+		}
+		h(w, r, rc)
+	})
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.Handle("GET /metrics", s.guard(globalOnly, s.metrics))
+	root := s.guard(anyCaller, s.apiRoot)
+	m.Handle("GET "+strings.TrimSuffix(Prefix, "/"), root)
+	m.Handle("GET "+Prefix+"{$}", root)
+	s.get("openapi.json", anyCaller, s.openAPI)
+
+	s.get("general-site-metrics", siteScoped, s.generalSiteMetrics)
+	s.get("site-monthly-metrics", siteScoped, s.siteMonthlyCurrent)
+	s.get("site-monthly-metrics/{metric}", siteScoped, s.siteMonthlySeries)
+	s.getTree("course-monthly-metrics", siteScoped, s.courseMonthly)
+
+	s.getTree("courses-index", siteScoped, s.coursesIndex)
+	s.getTree("courses-general", siteScoped, s.coursesGeneral)
+	s.getTree("courses-detail", siteScoped, s.coursesDetail)
+
+	s.get("users-general", siteScoped, s.usersGeneralList)
+	s.get("users-general/{id}", siteScoped, s.usersGeneralDetail)
+	s.get("users-detail", siteScoped, s.usersDetailList)
+	s.get("users-detail/{id}", siteScoped, s.usersDetailDetail)
+	s.get("user-index", siteScoped, s.userIndexList)
+	s.get("user-index/{id}", siteScoped, s.userIndexDetail)
+	s.get("learner-metrics", siteScoped, s.learnerMetricsList)
+	s.get("learner-metrics/{id}", siteScoped, s.learnerMetricsDetail)
+
+	s.get("enrollment-metrics", siteScoped, s.enrollmentMetricsList)
+	s.get("enrollment-metrics/completed", siteScoped, s.enrollmentMetricsCompleted)
+	s.get("enrollment-metrics/completed_ids", siteScoped, s.enrollmentMetricsCompletedIDs)
+	s.get("enrollment-metrics/{id}", siteScoped, s.enrollmentMetricsDetail)
+	s.get("course-enrollments", siteScoped, s.courseEnrollmentsList)
+	s.get("course-enrollments/{id}", siteScoped, s.courseEnrollmentsDetail)
+
+	s.get("course-daily-metrics", siteScoped, s.courseDailyList)
+	s.get("course-daily-metrics/{id}", siteScoped, s.courseDailyDetail)
+	s.get("site-daily-metrics", siteScoped, s.siteDailyList)
+	s.get("site-daily-metrics/{id}", siteScoped, s.siteDailyDetail)
+
+	s.get("course-mau-metrics", siteScoped, s.courseMauList)
+	s.get("course-mau-metrics/{id}", siteScoped, s.courseMauDetail)
+	s.get("site-mau-metrics", siteScoped, s.siteMauList)
+	s.get("site-mau-metrics/{id}", siteScoped, s.siteMauDetail)
+	s.getTree("course-mau-live-metrics", siteScoped, s.courseMauLive)
+	s.get("site-mau-live-metrics", siteScoped, s.siteMauLive)
+
+	s.get("admin/sites", globalOnly, s.adminSitesList)
+	s.get("admin/sites/{id}", globalOnly, s.adminSitesDetail)
+
+	// Anything else under the API is a JSON 404, not the dashboard page the
+	// original's catch-all served for unmatched paths.
+	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+	})
+}
+
+// rootPrefixes are the API root's keys, in the original router's order
+// (learner-metrics-v1, superseded by learner-metrics, is not served).
+var rootPrefixes = []string{
+	"course-daily-metrics", "site-daily-metrics", "course-monthly-metrics", "site-monthly-metrics",
+	"course-mau-metrics", "site-mau-metrics", "course-mau-live-metrics", "site-mau-live-metrics",
+	"admin/sites", "course-enrollments", "courses-index", "courses-general", "courses-detail",
+	"users-general", "users-detail", "user-index", "enrollment-metrics", "learner-metrics",
+}
+
+// apiRoot answers GET /figures/api/ as DRF's DefaultRouter does: each
+// resource's list URL, absolute.
+func (s *Server) apiRoot(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	base := s.baseURL(r)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, p := range rootPrefixes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(jsonString(p))
+		b.WriteByte(':')
+		b.Write(jsonString(base + Prefix + p + "/"))
+	}
+	b.WriteByte('}')
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(b.String()))
+}
+
+// openAPI serves the OpenAPI 3 description.
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(s.spec)
+}
+
+// healthz answers 200 when the store answers a query, 503 otherwise. It
+// needs no caller, so that load balancers and orchestrators can use it.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var n int
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM figures_site").Scan(&n); err != nil {
+		s.log.Error("healthz: store does not answer", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "store does not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "sites": n})
+}
+
+// baseURL returns scheme://host of the request, as the client addressed
+// it, for the absolute URLs of pagination links and the API root.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if s.cfg.TrustProxy {
+		if p := firstHeaderValue(r, "X-Forwarded-Proto"); p != "" {
+			scheme = p
+		}
+		if h := firstHeaderValue(r, "X-Forwarded-Host"); h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + host
+}
+
+func firstHeaderValue(r *http.Request, name string) string {
+	v, _, _ := strings.Cut(r.Header.Get(name), ",")
+	return strings.TrimSpace(v)
+}

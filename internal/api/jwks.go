@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// KeySource gives the public keys that verify JWT signatures.
+type KeySource interface {
+	// Keys returns the candidate keys for a token whose header names key
+	// id kid ("" when it names none).
+	Keys(ctx context.Context, kid string) ([]crypto.PublicKey, error)
+}
+
+// JWK is one key of a JSON Web Key Set (RFC 7517). Only RSA signing keys
+// are used: those are what the LMS publishes (JWT_PUBLIC_SIGNING_JWK_SET).
+type JWK struct {
+	Kid string `json:"kid"`
+	Kty string `json:"kty"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+}
+
+// KeySet is a parsed JWKS: RSA public keys by key id.
+type KeySet struct {
+	byKid map[string][]crypto.PublicKey
+	all   []crypto.PublicKey
+}
+
+// ParseJWKS parses a JSON Web Key Set, {"keys": [...]}. Keys that are not
+// RSA or are meant for encryption are skipped; a set with no usable key is
+// an error, since it could verify nothing.
+func ParseJWKS(data []byte) (*KeySet, error) {
+	var doc struct {
+		Keys []JWK `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
+	}
+	ks := &KeySet{byKid: map[string][]crypto.PublicKey{}}
+	for i, k := range doc.Keys {
+		if k.Kty != "RSA" || k.Use == "enc" {
+			continue
+		}
+		pub, err := rsaKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("JWKS key %d (kid %q): %w", i, k.Kid, err)
+		}
+		ks.byKid[k.Kid] = append(ks.byKid[k.Kid], pub)
+		ks.all = append(ks.all, pub)
+	}
+	if len(ks.all) == 0 {
+		return nil, errors.New("JWKS: no RSA signing key")
+	}
+	return ks, nil
+}
+
+// rsaKey decodes an RSA JWK. Whitespace inside the base64url values is
+// dropped: some LMS settings files carry keys wrapped over several lines.
+func rsaKey(k JWK) (*rsa.PublicKey, error) {
+	clean := func(s string) string {
+		return strings.TrimRight(strings.Join(strings.Fields(s), ""), "=")
+	}
+	n, err := base64.RawURLEncoding.DecodeString(clean(k.N))
+	if err != nil {
+		return nil, fmt.Errorf("modulus n: %w", err)
+	}
+	e, err := base64.RawURLEncoding.DecodeString(clean(k.E))
+	if err != nil {
+		return nil, fmt.Errorf("exponent e: %w", err)
+	}
+	if len(n) < 256 {
+		return nil, fmt.Errorf("modulus of %d bits: at least 2048 are required", len(n)*8)
+	}
+	exp := new(big.Int).SetBytes(e)
+	if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 {
+		return nil, errors.New("exponent e out of range")
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
+}
+
+// Keys implements KeySource: the keys with id kid, or every key when the
+// token names no id (the LMS's single-key sets often have none).
+func (ks *KeySet) Keys(_ context.Context, kid string) ([]crypto.PublicKey, error) {
+	if kid == "" {
+		return ks.all, nil
+	}
+	if k := ks.byKid[kid]; len(k) > 0 {
+		return k, nil
+	}
+	return nil, fmt.Errorf("no key with id %q", kid)
+}
+
+// JWKSSource is a KeySource read from a file or an http(s) URL. It is read
+// once when made, again every refresh interval, and again when a token
+// names a key id it does not know (at most once a minute), so that the
+// LMS's key rotations are picked up without a restart.
+type JWKSSource struct {
+	location string
+	client   *http.Client
+	refresh  time.Duration
+	now      func() time.Time
+
+	mu      sync.Mutex
+	set     *KeySet
+	fetched time.Time
+	tried   time.Time
+}
+
+// NewJWKSSource reads the key set at location (a file path, or an http or
+// https URL such as the LMS's JWKS endpoint) and returns a source that
+// refreshes it every refresh interval (0: one hour).
+func NewJWKSSource(ctx context.Context, location string, client *http.Client, refresh time.Duration) (*JWKSSource, error) {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if refresh <= 0 {
+		refresh = time.Hour
+	}
+	s := &JWKSSource{location: location, client: client, refresh: refresh, now: time.Now}
+	set, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.set, s.fetched, s.tried = set, s.now(), s.now()
+	return s, nil
+}
+
+func (s *JWKSSource) load(ctx context.Context) (*KeySet, error) {
+	var data []byte
+	if strings.HasPrefix(s.location, "http://") || strings.HasPrefix(s.location, "https://") {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.location, nil)
+		if err != nil {
+			return nil, fmt.Errorf("JWKS %s: %w", s.location, err)
+		}
+		resp, err := s.client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("JWKS %s: %w", s.location, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("JWKS %s: HTTP %s", s.location, resp.Status)
+		}
+		data, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, fmt.Errorf("JWKS %s: %w", s.location, err)
+		}
+	} else {
+		var err error
+		data, err = os.ReadFile(s.location)
+		if err != nil {
+			return nil, fmt.Errorf("JWKS: %w", err)
+		}
+	}
+	set, err := ParseJWKS(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.location, err)
+	}
+	return set, nil
+}
+
+// Keys implements KeySource.
+func (s *JWKSSource) Keys(ctx context.Context, kid string) ([]crypto.PublicKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	stale := now.Sub(s.fetched) > s.refresh
+	keys, err := s.set.Keys(ctx, kid)
+	if (stale || err != nil) && now.Sub(s.tried) > time.Minute {
+		s.tried = now
+		if set, lerr := s.load(ctx); lerr == nil {
+			s.set, s.fetched = set, now
+			keys, err = set.Keys(ctx, kid)
+		}
+		// A failed refresh keeps the keys we have: the LMS being briefly
+		// unreachable must not lock every JWT caller out.
+	}
+	return keys, err
+}
