@@ -171,6 +171,9 @@ func (r *Result) PrintSummary(w io.Writer) {
 	}
 	fmt.Fprintf(w, "synthetic LMS: %d courses, %d enrollments, %d StudentModule rows, %d days of history ending %s\n",
 		len(r.Synth.Courses), r.Synth.Enrollments, r.Synth.Rows("courseware_studentmodule"), r.Synth.Days, r.Synth.EndDate)
+	for _, n := range r.Synth.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	fmt.Fprintf(w, "pipeline: %d daily runs (next workflow), %d errors\n\n", len(r.Runs), errs)
 	fmt.Fprintf(w, "%-5s %-42s %12s %14s %17s %12s\n", "site", "course", "enrollments", "active (last)", "average progress", "completions")
 	for _, c := range r.Courses {
