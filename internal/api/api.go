@@ -66,6 +66,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (tests set it). Nil: time.Now.
 	Now func() time.Time
+	// Schedule reports the pipeline's scheduler, for
+	// /figures/api/pipeline-runs/schedule/: its schedule ("daily@02:00",
+	// "every 15m"), when its next run starts (zero: not known yet) and
+	// whether one of its runs is in progress. Nil: no scheduler is
+	// configured (the pipeline runs from cron or by hand).
+	Schedule func() (spec string, next time.Time, running bool)
 }
 
 // Server is the API's http.Handler. It serves /figures/api/..., /metrics
@@ -277,6 +283,13 @@ func (s *Server) routes() {
 	s.get("site-mau-metrics/{id}", siteScoped, s.siteMauDetail)
 	s.getTree("course-mau-live-metrics", siteScoped, s.courseMauLive)
 	s.get("site-mau-live-metrics", siteScoped, s.siteMauLive)
+
+	// Runs cover every site, so any caller may list them; their errors
+	// name courses and learners of every site, so only global callers.
+	s.get("pipeline-runs", anyCaller, s.pipelineRunsList)
+	s.get("pipeline-runs/schedule", anyCaller, s.pipelineSchedule)
+	s.get("pipeline-runs/errors", globalOnly, s.pipelineErrorsList)
+	s.get("pipeline-runs/{id}", anyCaller, s.pipelineRunsDetail)
 
 	s.get("admin/sites", globalOnly, s.adminSitesList)
 	s.get("admin/sites/{id}", globalOnly, s.adminSitesDetail)

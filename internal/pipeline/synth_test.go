@@ -1,0 +1,81 @@
+package pipeline_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/figures-analytics/figures/internal/calendar"
+	"github.com/figures-analytics/figures/internal/course"
+	"github.com/figures-analytics/figures/internal/database"
+	"github.com/figures-analytics/figures/internal/database/dbtest"
+	"github.com/figures-analytics/figures/internal/lms"
+	"github.com/figures-analytics/figures/internal/pipeline"
+	"github.com/figures-analytics/figures/internal/progress"
+	"github.com/figures-analytics/figures/internal/store"
+	"github.com/figures-analytics/figures/internal/synth"
+)
+
+// On the synthetic LMS, compare finds legacy and next identical on every
+// day of a 30-day history, the store advancing day by day with next as a
+// daily job would; both grade sources.
+func TestCompareEveryDaySynthetic(t *testing.T) {
+	for name, url := range lmsURLs(t) {
+		t.Run(name, func(t *testing.T) {
+			u := url(t)
+			ctx := context.Background()
+			end := calendar.MustParse("2026-10-31")
+			db, err := database.Open(ctx, u, database.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := synth.Generate(ctx, db, synth.Options{Scale: synth.Small, Seed: 7, EndDate: end, Days: 30,
+				OLXDir: filepath.Join(t.TempDir(), "olx"), SharedData: synth.FindSharedData()})
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := store.Open(ctx, dbtest.SQLiteURL(t, "store.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			for _, c := range sum.Courses {
+				o, err := course.ImportOLX(c.OLX, course.ImportOptions{CourseID: c.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := st.SaveOutline(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := lms.Open(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			now := func() time.Time { return end.End().Add(time.Hour) }
+			compared := 0
+			for _, d := range calendar.Range(end.AddDays(-29), end) {
+				for _, src := range []progress.Source{progress.Persisted, progress.StudentModule} {
+					cmp, err := pipeline.Compare(ctx, r, st, pipeline.Config{Grades: src, Log: quiet, Now: now}, d, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !cmp.Identical() {
+						t.Fatalf("%s, %s: %d differences, first %+v", d, src, len(cmp.Differences), cmp.Differences[0])
+					}
+					compared += cmp.Compared
+				}
+				if _, err := pipeline.Run(ctx, r, st, pipeline.Config{Date: d, Log: quiet, Now: now}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if compared < 200 {
+				t.Errorf("only %d enrollment rows compared over 30 days: the dataset has too little activity to mean anything", compared)
+			}
+			t.Logf("%d enrollment rows compared identical over 30 days", compared)
+		})
+	}
+}
