@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/figures-analytics/figures/internal/demo"
 	"github.com/figures-analytics/figures/internal/store"
+	"github.com/figures-analytics/figures/internal/web"
 )
 
 func init() { register(newDemoCmd) }
@@ -58,8 +58,8 @@ The demo's databases stay in --dir, so the other commands work on them:
 			}
 			fmt.Fprintf(w, "\nLMS:   %s\nstore: %s\n", res.LMSURL, res.StoreURL)
 			if noServe {
-				fmt.Fprintf(w, "\nserve it with:\n  figures serve --store %s --lms %s --addr %s\nthen open http://%s/figures/signin?token=%s\n",
-					res.StoreURL, res.LMSURL, addr, addr, url.QueryEscape(token))
+				fmt.Fprintf(w, "\nserve it with:\n  figures serve --store %s --lms %s --addr %s\nthen open %s\n",
+					res.StoreURL, res.LMSURL, addr, web.SignInURL("http://"+addr, token))
 				return nil
 			}
 			srv, cleanup, err := buildServer(ctx, serveOptions{storeURL: res.StoreURL, lmsURL: res.LMSURL, addr: addr,
@@ -72,8 +72,8 @@ The demo's databases stay in --dir, so the other commands work on them:
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (choose another with --addr)", addr, err)
 			}
-			fmt.Fprintf(w, "\nThe dashboard is ready. Sign in (this link carries an all-sites API token):\n\n  http://%s/figures/signin?token=%s\n\nAPI: http://%s/figures/api/  (Authorization: Bearer %s)\nPress Ctrl-C to stop.\n",
-				ln.Addr(), url.QueryEscape(token), ln.Addr(), token)
+			fmt.Fprintf(w, "\nThe dashboard is ready. Sign in (this link carries an all-sites API token):\n\n  %s\n\nAPI: http://%s/figures/api/  (Authorization: Bearer %s)\nPress Ctrl-C to stop.\n",
+				web.SignInURL("http://"+ln.Addr().String(), token), ln.Addr(), token)
 			slog.Debug("serving the demo", "addr", ln.Addr().String())
 			return runServer(ctx, srv, ln)
 		},

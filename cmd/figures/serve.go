@@ -31,6 +31,8 @@ type serveOptions struct {
 	liveTTL                time.Duration
 	dbConns                int
 	completion             []string
+	schedule               string
+	workflow, grades       string
 }
 
 func (o *serveOptions) register(cmd *cobra.Command) {
@@ -46,6 +48,9 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	fl.DurationVar(&o.liveTTL, "live-ttl", 5*time.Minute, "how long a live (LMS) monthly active user count is reused")
 	fl.IntVar(&o.dbConns, "db-conns", 16, "store connections at most")
 	fl.StringSliceVar(&o.completion, "completion-status", pipeline.DefaultCompletion, "certificate statuses counted as completions (as the pipeline's)")
+	fl.StringVar(&o.schedule, "schedule", "", "run the pipeline in this process on a schedule (UTC): daily@02:00 or \"every 15m\"; needs --lms")
+	fl.StringVar(&o.workflow, "workflow", "next", "workflow of scheduled runs: next, legacy or incremental")
+	fl.StringVar(&o.grades, "grades", "persisted", "grade source of scheduled runs: persisted or studentmodule")
 }
 
 // serveMount adds handlers beside the API (the dashboard registers one in
@@ -137,9 +142,18 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var schedule func() (string, time.Time, bool)
+	if o.schedule != "" {
+		info, stop, err := startScheduler(ctx, o)
+		if err != nil {
+			return fail(err)
+		}
+		schedule = info
+		closers = append(closers, stop)
+	}
 	h, err := api.NewHandler(api.Config{
 		Store: st, Auth: auth, Live: live, DefaultSite: o.defaultSite, TrustProxy: o.trustProxy, CompletionStatuses: o.completion,
-		Registerer: reg, Gatherer: reg, Logger: slog.Default(),
+		Registerer: reg, Gatherer: reg, Logger: slog.Default(), Schedule: schedule,
 	})
 	if err != nil {
 		return fail(err)
@@ -212,7 +226,14 @@ Every endpoint but /healthz needs a caller:
 
 With --lms, the current month's active users are counted live from the LMS
 (cached for --live-ttl); without it, from the store as of the pipeline's
-last run. SIGINT or SIGTERM stops the server gracefully.`,
+last run.
+
+With --schedule (and --lms), the server also runs the pipeline on that
+schedule, like the original's daily Celery task: --schedule daily@02:00
+--workflow next, or --schedule "every 15m" --workflow incremental. The
+dashboard's pipeline page shows the next run.
+
+SIGINT or SIGTERM stops the server gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

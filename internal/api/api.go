@@ -302,12 +302,14 @@ func (s *Server) routes() {
 }
 
 // rootPrefixes are the API root's keys, in the original router's order
-// (learner-metrics-v1, superseded by learner-metrics, is not served).
+// (learner-metrics-v1, superseded by learner-metrics, is not served), then
+// ours.
 var rootPrefixes = []string{
 	"course-daily-metrics", "site-daily-metrics", "course-monthly-metrics", "site-monthly-metrics",
 	"course-mau-metrics", "site-mau-metrics", "course-mau-live-metrics", "site-mau-live-metrics",
 	"admin/sites", "course-enrollments", "courses-index", "courses-general", "courses-detail",
 	"users-general", "users-detail", "user-index", "enrollment-metrics", "learner-metrics",
+	"pipeline-runs",
 }
 
 // apiRoot answers GET /figures/api/ as DRF's DefaultRouter does: each
