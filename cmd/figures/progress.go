@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"sync"
 
@@ -20,13 +21,39 @@ func isTerminal() bool {
 	return isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd())
 }
 
-// progressFunc returns a pipeline progress callback, or nil off a terminal.
+// progressFunc returns a progress callback: a bar per stage on a terminal,
+// otherwise a structured log line per tenth of each stage.
 func progressFunc() (func(stage string, done, total int), func()) {
 	if !isTerminal() {
-		return nil, func() {}
+		l := &stageLog{}
+		return l.update, func() {}
 	}
 	b := &stageBar{}
 	return b.update, b.finish
+}
+
+// stageLog logs a stage's progress at every tenth, for logs collected off a
+// terminal.
+type stageLog struct {
+	mu     sync.Mutex
+	stage  string
+	logged int
+}
+
+func (l *stageLog) update(stage string, done, total int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if stage != l.stage {
+		l.stage, l.logged = stage, -1
+	}
+	if total <= 0 {
+		return
+	}
+	tenth := done * 10 / total
+	if tenth > l.logged {
+		l.logged = tenth
+		slog.Info("progress", "stage", stage, "done", done, "total", total)
+	}
 }
 
 func (b *stageBar) update(stage string, done, total int) {
