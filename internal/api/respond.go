@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -81,11 +82,7 @@ func (fe fieldErrors) add(name, msg string) { fe[name] = append(fe[name], msg) }
 
 // Error implements error: the messages, for logs.
 func (fe fieldErrors) Error() string {
-	keys := make([]string, 0, len(fe))
-	for k := range fe {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(fe))
 	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {

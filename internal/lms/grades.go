@@ -47,10 +47,19 @@ func newGrades() *Grades {
 // ReadGrades reads, for learners of one course, the rows the grade source
 // needs: persisted course and subsection grades (with overrides) for
 // progress.Persisted, StudentModule scores for progress.StudentModule, and
-// in both cases the library_content selections when the outline has
-// libraries. One query per table per batch of fewer than 200 learners, each
-// served by a unique key: (course_id, user_id, …) for the grade tables,
-// (student_id, module_id, course_id) for StudentModule.
+// the library_content selections the formula will look at. One query per
+// table per batch of fewer than 200 learners, each served by a unique key:
+// (course_id, user_id, …) for the grade tables, (student_id, module_id,
+// course_id) for StudentModule.
+//
+// Under progress.StudentModule every library's selection counts. Under
+// progress.Persisted a selection only counts where the outline supplies a
+// subsection's possible points — a library subsection without a persisted
+// grade row, or every subsection of a learner without a course grade — so
+// only those are read: the selections are StudentModule rows whose state
+// text lives in the clustered index, one random page read each, and the
+// learners a day's run sees have mostly been graded on the libraries they
+// opened.
 func (r *Reader) ReadGrades(ctx context.Context, src progress.Source, o *course.Outline, userIDs []int) (*Grades, error) {
 	g := newGrades()
 	libs := libraryKeys(o)
@@ -58,17 +67,57 @@ func (r *Reader) ReadGrades(ctx context.Context, src progress.Source, o *course.
 		var err error
 		if src == progress.StudentModule {
 			err = r.readScores(ctx, g, o.CourseID, batch)
+			if err == nil && len(libs) > 0 {
+				err = r.readSelections(ctx, g, o.CourseID, batch, libs)
+			}
 		} else {
 			err = r.readPersisted(ctx, g, o.CourseID, batch)
-		}
-		if err == nil && len(libs) > 0 {
-			err = r.readSelections(ctx, g, o.CourseID, batch, libs)
+			if err == nil && len(libs) > 0 {
+				err = r.readNeededSelections(ctx, g, o, batch)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("course %s: %w", o.CourseID, err)
 		}
 	}
 	return g, nil
+}
+
+// readNeededSelections reads, for each subsection with libraries, the
+// selections of the batch's learners whose progress takes that
+// subsection's possible points from the outline (see ReadGrades).
+func (r *Reader) readNeededSelections(ctx context.Context, g *Grades, o *course.Outline, batch []int) error {
+	for _, s := range o.Subsections() {
+		if len(s.Libraries) == 0 {
+			continue
+		}
+		var need []int
+		for _, u := range batch {
+			if !g.CourseGrade[u] || !hasSubsectionGrade(g.Subsections[u], s.UsageKey) {
+				need = append(need, u)
+			}
+		}
+		if len(need) == 0 {
+			continue
+		}
+		keys := make([]string, len(s.Libraries))
+		for i, l := range s.Libraries {
+			keys[i] = l.UsageKey
+		}
+		if err := r.readSelections(ctx, g, o.CourseID, need, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasSubsectionGrade(gs []progress.SubsectionGrade, usageKey string) bool {
+	for _, sg := range gs {
+		if sg.UsageKey == usageKey {
+			return true
+		}
+	}
+	return false
 }
 
 const courseGradeQuery = `SELECT user_id FROM grades_persistentcoursegrade WHERE course_id = ? AND user_id IN (%s)`

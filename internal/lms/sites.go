@@ -202,8 +202,12 @@ JOIN organizations_organization o ON o.id = oc.organization_id WHERE oc.active =
 	return out, nil
 }
 
-// enrolledCoursesQuery is served by the course_id index alone.
-const enrolledCoursesQuery = `SELECT DISTINCT course_id FROM student_courseenrollment`
+// enrolledCoursesQuery is served by the course_id index alone, one index
+// dive per course (a loose index scan). Written with GROUP BY rather than
+// DISTINCT: for the same question MariaDB 10.11 may plan DISTINCT as a walk
+// of the whole index (it did on a table of 880 thousand enrollments),
+// whose cost grows with the table.
+const enrolledCoursesQuery = `SELECT course_id FROM student_courseenrollment GROUP BY course_id`
 
 // Membership assigns courses to sites (DESIGN.md §5). When no site carries
 // a course_org_filter the install is standalone and every course belongs

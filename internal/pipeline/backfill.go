@@ -102,7 +102,7 @@ func (rn *runner) backfill(ctx context.Context, rep *BackfillReport, from, to ca
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		act, err := rn.readDay(ctx, day)
+		act, err := rn.readDay(ctx, day, false)
 		if err != nil {
 			return err
 		}

@@ -90,9 +90,8 @@ func Compare(ctx context.Context, r *lms.Reader, st *store.Store, cfg Config, d 
 			return nil, fmt.Errorf("compare: scratch store: %w", err)
 		}
 		c := cfg
-		c.Workflow, c.Date = wf, d
-		rn := &runner{lms: snap, st: scratch, cfg: c, rep: &Report{Workflow: wf, Stages: map[string]time.Duration{}},
-			skipAggregates: true, skipDirectory: true}
+		c.Workflow, c.Date, c.EnrollmentsOnly = wf, d, true
+		rn := &runner{lms: snap, st: scratch, cfg: c, rep: &Report{Workflow: wf, Stages: map[string]time.Duration{}}}
 		rep, err := rn.run(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("compare: %s run: %w", wf, err)

@@ -2,14 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/store"
 )
 
-// pageSize is how many rows a directory sync reads per primary-key page.
-const pageSize = 5000
+// pageSize is how many rows a directory sync reads per primary-key page (a
+// variable so that tests can make pages small).
+var pageSize = 5000
 
 // syncDirectory mirrors into the store what the API shows and the daily
 // counts are taken from: sites and their courses, courses, learners,
@@ -67,21 +69,76 @@ func syncDirectory(ctx context.Context, r *lms.Reader, st *store.Store, courses 
 	return st.SaveCourses(ctx, cs)
 }
 
-func syncUsers(ctx context.Context, r *lms.Reader, st *store.Store, after int, full bool) error {
-	have := map[int]string{}
-	if full {
-		var err error
-		if have, err = st.LearnerDigests(ctx); err != nil {
-			return err
+// pagesAhead is how many pages the LMS reader may fetch ahead of the
+// comparison with the mirror: enough to overlap the two, few enough to
+// keep memory to a few pages whatever the installation's size.
+const pagesAhead = 2
+
+// pageStream fetches pages of LMS rows by primary key in a goroutine, ahead
+// of their consumer, so that reading the LMS overlaps with the store's
+// reads and writes of the previous page.
+type pageStream[T any] struct {
+	pages  chan []T
+	err    error
+	cancel context.CancelFunc
+}
+
+// fetchPages starts fetching pages after id after; fetch returns the page
+// after an id, id a row's id.
+func fetchPages[T any](ctx context.Context, after int, fetch func(ctx context.Context, after int) ([]T, error), id func(T) int) *pageStream[T] {
+	ctx, cancel := context.WithCancel(ctx)
+	ps := &pageStream[T]{pages: make(chan []T, pagesAhead), cancel: cancel}
+	go func() {
+		defer close(ps.pages)
+		for {
+			page, err := fetch(ctx, after)
+			if err != nil {
+				ps.err = err
+				return
+			}
+			if len(page) == 0 {
+				return
+			}
+			select {
+			case ps.pages <- page:
+			case <-ctx.Done():
+				ps.err = ctx.Err()
+				return
+			}
+			after = id(page[len(page)-1])
 		}
+	}()
+	return ps
+}
+
+// stop ends the fetching early and waits for the fetcher to finish.
+func (ps *pageStream[T]) stop() {
+	ps.cancel()
+	for range ps.pages {
 	}
-	for {
-		users, err := r.UsersAfter(ctx, after, pageSize)
-		if err != nil {
-			return err
-		}
-		if len(users) == 0 {
-			return nil
+}
+
+// done returns the fetcher's error once every page has been consumed.
+func (ps *pageStream[T]) done() error {
+	ps.cancel()
+	return ps.err
+}
+
+// syncUsers mirrors learners, page by page of user ids: a full sync
+// compares each page with the mirror's learners of the same id range and
+// writes only those that changed.
+func syncUsers(ctx context.Context, r *lms.Reader, st *store.Store, after int, full bool) error {
+	ps := fetchPages(ctx, after, func(ctx context.Context, after int) ([]lms.User, error) { return r.UsersAfter(ctx, after, pageSize) },
+		func(u lms.User) int { return u.ID })
+	defer ps.stop()
+	for users := range ps.pages {
+		last := users[len(users)-1].ID
+		have := map[int]string{}
+		if full {
+			var err error
+			if have, err = st.LearnerDigests(ctx, after, last); err != nil {
+				return err
+			}
 		}
 		var ls []store.Learner
 		for _, u := range users {
@@ -97,36 +154,41 @@ func syncUsers(ctx context.Context, r *lms.Reader, st *store.Store, after int, f
 		if err := st.SaveLearners(ctx, ls); err != nil {
 			return err
 		}
-		after = users[len(users)-1].ID
+		after = last
 	}
+	return ps.done()
 }
 
-// syncEnrollments mirrors enrollments and returns each course's first
-// enrollment time (any state, staff included; NULL created ignored).
+// syncEnrollments mirrors enrollments, page by page of enrollment ids, and
+// returns each course's first enrollment time (any state, staff included;
+// NULL created ignored). A full sync compares each page with the mirror's
+// enrollments of the same id range, writes those that changed, and deletes
+// the mirrored enrollments the LMS no longer has.
 func syncEnrollments(ctx context.Context, r *lms.Reader, st *store.Store, staff map[lms.Pair]bool, after int, full bool) (map[string]time.Time, error) {
-	// Every enrollment after the highest mirrored id is new; only a full
-	// sync needs the mirror's state to find the rows that changed.
-	have := map[store.EnrollmentKey]store.EnrollmentState{}
-	if full {
-		var err error
-		if have, err = st.EnrollmentStates(ctx); err != nil {
-			return nil, err
-		}
-	}
+	ps := fetchPages(ctx, after, func(ctx context.Context, after int) ([]lms.Enrollment, error) {
+		return r.EnrollmentsAfter(ctx, after, pageSize)
+	}, func(e lms.Enrollment) int { return e.ID })
+	defer ps.stop()
 	first := map[string]time.Time{}
-	seen := map[store.EnrollmentKey]bool{}
-	for {
-		page, err := r.EnrollmentsAfter(ctx, after, pageSize)
-		if err != nil {
-			return nil, err
+	// gone holds mirrored enrollments whose id the LMS no longer has; one
+	// the LMS shows again under another id (deleted and re-created) is
+	// updated instead.
+	gone := map[store.EnrollmentKey]bool{}
+	for page := range ps.pages {
+		last := page[len(page)-1].ID
+		have := map[store.EnrollmentKey]store.EnrollmentState{}
+		if full {
+			var err error
+			if have, err = st.EnrollmentStates(ctx, after, last); err != nil {
+				return nil, err
+			}
 		}
-		if len(page) == 0 {
-			break
-		}
+		inPage := make(map[store.EnrollmentKey]bool, len(page))
 		var changed []store.Enrollment
 		for _, e := range page {
 			k := store.EnrollmentKey{UserID: e.UserID, CourseID: e.CourseID}
-			seen[k] = true
+			inPage[k] = true
+			delete(gone, k)
 			if e.Created != nil {
 				if t, ok := first[e.CourseID]; !ok || e.Created.Before(t) {
 					first[e.CourseID] = *e.Created
@@ -140,21 +202,39 @@ func syncEnrollments(ctx context.Context, r *lms.Reader, st *store.Store, staff 
 			changed = append(changed, store.Enrollment{ID: e.ID, UserID: e.UserID, CourseID: e.CourseID, Created: e.Created,
 				IsActive: e.IsActive, Mode: e.Mode, IsCourseStaff: now.IsCourseStaff})
 		}
+		// A mirrored enrollment of this id range the page does not show is
+		// gone, unless a later page shows it under a new id. (Under an
+		// older id, an earlier page already moved it out of this range.)
+		for k := range have {
+			if !inPage[k] {
+				gone[k] = true
+			}
+		}
 		if err := st.SaveEnrollments(ctx, changed); err != nil {
 			return nil, err
 		}
-		after = page[len(page)-1].ID
+		after = last
 	}
-	if full {
-		var gone []store.EnrollmentKey
-		for k := range have {
-			if !seen[k] {
-				gone = append(gone, k)
-			}
-		}
-		if err := st.DeleteEnrollments(ctx, gone); err != nil {
-			return nil, err
-		}
+	if err := ps.done(); err != nil {
+		return nil, err
+	}
+	if !full {
+		return first, nil
+	}
+	// Mirrored enrollments past the LMS's last id are gone too.
+	tail, err := st.EnrollmentStates(ctx, after, math.MaxInt64)
+	if err != nil {
+		return nil, err
+	}
+	for k := range tail {
+		gone[k] = true
+	}
+	keys := make([]store.EnrollmentKey, 0, len(gone))
+	for k := range gone {
+		keys = append(keys, k)
+	}
+	if err := st.DeleteEnrollments(ctx, keys); err != nil {
+		return nil, err
 	}
 	return first, nil
 }
@@ -169,21 +249,21 @@ func sameEnrollment(a, b store.EnrollmentState) bool {
 	return a.Created == nil || a.Created.Equal(*b.Created)
 }
 
+// syncCertificates mirrors certificates, page by page of certificate ids;
+// a full sync writes only those that changed.
 func syncCertificates(ctx context.Context, r *lms.Reader, st *store.Store, after int, full bool) error {
-	have := map[store.EnrollmentKey]string{}
-	if full {
-		var err error
-		if have, err = st.CertificateDigests(ctx); err != nil {
-			return err
-		}
-	}
-	for {
-		page, err := r.CertificatesAfter(ctx, after, pageSize)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			return nil
+	ps := fetchPages(ctx, after, func(ctx context.Context, after int) ([]lms.Certificate, error) {
+		return r.CertificatesAfter(ctx, after, pageSize)
+	}, func(c lms.Certificate) int { return c.ID })
+	defer ps.stop()
+	for page := range ps.pages {
+		last := page[len(page)-1].ID
+		have := map[store.EnrollmentKey]string{}
+		if full {
+			var err error
+			if have, err = st.CertificateDigests(ctx, after, last); err != nil {
+				return err
+			}
 		}
 		var cs []store.Certificate
 		for _, c := range page {
@@ -196,6 +276,7 @@ func syncCertificates(ctx context.Context, r *lms.Reader, st *store.Store, after
 		if err := st.SaveCertificates(ctx, cs); err != nil {
 			return err
 		}
-		after = page[len(page)-1].ID
+		after = last
 	}
+	return ps.done()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
+	"github.com/figures-analytics/figures/internal/course"
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/progress"
 	"github.com/figures-analytics/figures/internal/store"
@@ -19,45 +20,56 @@ type dayActivity struct {
 	// day: the day's active learners.
 	modified map[string]map[int]time.Time
 	// selected holds, per course, the learners with a row created or
-	// modified on the day: the enrollments the next workflow recomputes.
+	// modified on the day: the enrollments the next workflow recomputes
+	// (read for next only).
 	selected map[string]map[int]time.Time
 }
 
 // readDay reads a day's activity with one range scan of StudentModule on
-// modified and one on created, over all courses; courses out of scope are
-// dropped here, in Go.
-func (rn *runner) readDay(ctx context.Context, d calendar.Date) (*dayActivity, error) {
+// modified over all courses and, when selection is set (next selects the
+// day's enrollments with it), the rows created in the day but modified only
+// after it (see lms.CreatedModifiedLater); courses out of scope are dropped
+// here, in Go.
+func (rn *runner) readDay(ctx context.Context, d calendar.Date, selection bool) (*dayActivity, error) {
 	day := &dayActivity{date: d, modified: map[string]map[int]time.Time{}, selected: map[string]map[int]time.Time{}}
 	err := rn.stage("activity", func() error {
 		mod, err := rn.lms.ModifiedBetween(ctx, d.Start(), d.End())
 		if err != nil {
 			return err
 		}
-		cre, err := rn.lms.CreatedBetween(ctx, d.Start(), d.End())
+		for _, a := range mod {
+			rn.addActivity(day.modified, a)
+		}
+		if !selection {
+			return nil
+		}
+		cre, err := rn.lms.CreatedModifiedLater(ctx, d.Start(), d.End())
 		if err != nil {
 			return err
 		}
-		add := func(m map[string]map[int]time.Time, a lms.Activity) {
-			if _, ok := rn.scope.CourseSites[a.CourseID]; !ok {
-				return
-			}
-			if m[a.CourseID] == nil {
-				m[a.CourseID] = map[int]time.Time{}
-			}
-			if t, ok := m[a.CourseID][a.UserID]; !ok || a.Last.After(t) {
-				m[a.CourseID][a.UserID] = a.Last
-			}
-		}
 		for _, a := range mod {
-			add(day.modified, a)
-			add(day.selected, a)
+			rn.addActivity(day.selected, a)
 		}
 		for _, a := range cre {
-			add(day.selected, a)
+			rn.addActivity(day.selected, a)
 		}
 		return nil
 	})
 	return day, err
+}
+
+// addActivity records a pair's activity in m, per course and learner,
+// keeping the newest time; courses out of scope are dropped.
+func (rn *runner) addActivity(m map[string]map[int]time.Time, a lms.Activity) {
+	if _, ok := rn.scope.CourseSites[a.CourseID]; !ok {
+		return
+	}
+	if m[a.CourseID] == nil {
+		m[a.CourseID] = map[int]time.Time{}
+	}
+	if t, ok := m[a.CourseID][a.UserID]; !ok || a.Last.After(t) {
+		m[a.CourseID][a.UserID] = a.Last
+	}
 }
 
 // work is a set of enrollments to recompute: per course, per learner, the
@@ -67,6 +79,14 @@ type work map[string]map[int]label
 type label struct {
 	day    calendar.Date
 	reason string
+}
+
+// recomputeWhenLoaded is recompute once the outlines are loaded.
+func (rn *runner) recomputeWhenLoaded(ctx context.Context, w work) error {
+	if err := rn.scope.waitOutlines(ctx); err != nil {
+		return err
+	}
+	return rn.recompute(ctx, w)
 }
 
 // next recomputes the enrollments with activity on the day.
@@ -83,12 +103,24 @@ func (rn *runner) next(ctx context.Context, day *dayActivity) error {
 }
 
 // recompute computes the progress of a set of enrollments in batches and
-// writes their enrollment data and grade metrics: per course, one query per
-// table per batch of learners, never one per enrollment.
+// writes their enrollment data and grade metrics: per course and batch of
+// learners, one query per table, never one per enrollment; and one store
+// transaction per group of up to writeGroup rows.
+//
+// Reading and writing overlap: a reader goroutine reads the next batches
+// from the LMS while this goroutine computes and writes the ones read, so
+// the LMS connection is not idle during the store's writes nor the store
+// during the LMS's reads. Batches are written in course order, as read;
+// everything that touches the report or the store happens in this
+// goroutine.
 func (rn *runner) recompute(ctx context.Context, w work) error {
 	var users []int
 	seen := map[int]bool{}
-	for _, us := range w {
+	courses := make([]string, 0, len(w))
+	total := 0
+	for c, us := range w {
+		courses = append(courses, c)
+		total += len(us)
 		for u := range us {
 			if !seen[u] {
 				seen[u] = true
@@ -96,32 +128,197 @@ func (rn *runner) recompute(ctx context.Context, w work) error {
 			}
 		}
 	}
+	sort.Strings(courses)
 	sort.Ints(users)
+	// The learners' enrollments in every course at once: a few statements
+	// rather than one per course.
+	began := time.Now()
 	enrollments, err := rn.lms.EnrollmentsOf(ctx, users)
 	if err != nil {
 		return err
 	}
-	byPair := map[lms.Pair]lms.Enrollment{}
+	rn.addBusy(BusyLMSReads, time.Since(began))
+	byPair := make(map[lms.Pair]lms.Enrollment, len(enrollments))
 	for _, e := range enrollments {
 		byPair[lms.Pair{CourseID: e.CourseID, UserID: e.UserID}] = e
 	}
-	courses := make([]string, 0, len(w))
-	for c := range w {
-		courses = append(courses, c)
-	}
-	sort.Strings(courses)
-	total := 0
-	for _, c := range courses {
-		total += len(w[c])
-	}
+
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan gradeBatch, readAhead)
+	go rn.readBatches(rctx, courses, w, byPair, batches)
+
+	wr := &progressWriter{rn: rn, failed: map[string]bool{}}
 	done := 0
-	for _, c := range courses {
-		if err := ctx.Err(); err != nil {
-			return err
+	for {
+		b, ok := wr.next(ctx, batches)
+		if !ok {
+			break
 		}
-		// Only learners with an enrollment row are enrollments; a
-		// StudentModule row alone (staff previewing, a deleted enrollment)
-		// is activity, not an enrollment.
+		rn.rep.EnrollmentsExamined += len(b.learners)
+		rn.addBusy(BusyLMSReads, b.read)
+		if !wr.failed[b.course] {
+			if b.err != nil {
+				wr.fail(ctx, b.course, len(b.learners), b.err)
+			} else {
+				began := time.Now()
+				c := rn.computeBatch(ctx, b, w[b.course])
+				rn.addBusy(BusyComputation, time.Since(began))
+				wr.add(ctx, c)
+			}
+		}
+		if b.last {
+			done += len(w[b.course])
+			rn.cfg.Progress("enrollments", done, total)
+		}
+	}
+	wr.flush(ctx)
+	return ctx.Err()
+}
+
+// writeGroup is the most enrollment rows the writer gathers, across
+// batches and courses, into one store transaction. A day's run has a few
+// thousand enrollments in two hundred courses, most with a handful each:
+// a transaction per batch would write the same index pages (date_for,
+// course_id, ...) again for every course, one for the whole day would
+// leave the store idle while the LMS is read.
+const writeGroup = 1000
+
+// computed is one batch's progress, ready to write.
+type computed struct {
+	course string
+	// learners is the batch's size, for the error record.
+	learners int
+	ed       []store.EnrollmentData
+	gm       []store.GradeMetrics
+	touched  []Touched
+}
+
+// progressWriter gathers computed batches and writes them in groups. When
+// a group's transaction fails, it writes the group's batches one by one,
+// so that only the course whose rows fail is recorded as failed (with its
+// later batches skipped), as if each batch had been written alone.
+type progressWriter struct {
+	rn      *runner
+	pending []computed
+	rows    int
+	failed  map[string]bool
+}
+
+// next returns the next batch read. While none is ready it writes what
+// it has gathered rather than wait idle: the group grows to writeGroup
+// rows only while the reader keeps ahead.
+func (wr *progressWriter) next(ctx context.Context, batches <-chan gradeBatch) (gradeBatch, bool) {
+	select {
+	case b, ok := <-batches:
+		return b, ok
+	default:
+	}
+	wr.flush(ctx)
+	b, ok := <-batches
+	return b, ok
+}
+
+func (wr *progressWriter) add(ctx context.Context, c computed) {
+	wr.pending = append(wr.pending, c)
+	wr.rows += len(c.ed)
+	if wr.rows >= writeGroup {
+		wr.flush(ctx)
+	}
+}
+
+func (wr *progressWriter) flush(ctx context.Context) {
+	group := wr.pending
+	wr.pending, wr.rows = nil, 0
+	if len(group) == 0 {
+		return
+	}
+	began := time.Now()
+	defer func() { wr.rn.addBusy(BusyStoreWrites, time.Since(began)) }()
+	var ed []store.EnrollmentData
+	var gm []store.GradeMetrics
+	for _, c := range group {
+		ed = append(ed, c.ed...)
+		gm = append(gm, c.gm...)
+	}
+	err := wr.rn.st.SaveProgress(ctx, ed, gm)
+	if err == nil {
+		for _, c := range group {
+			wr.done(c)
+		}
+		return
+	}
+	if len(group) == 1 {
+		wr.fail(ctx, group[0].course, group[0].learners, err)
+		return
+	}
+	for _, c := range group {
+		if wr.failed[c.course] {
+			continue
+		}
+		if err := wr.rn.st.SaveProgress(ctx, c.ed, c.gm); err != nil {
+			wr.fail(ctx, c.course, c.learners, err)
+			continue
+		}
+		wr.done(c)
+	}
+}
+
+func (wr *progressWriter) done(c computed) {
+	wr.rn.rep.Touched = append(wr.rn.rep.Touched, c.touched...)
+	wr.rn.rep.EnrollmentsUpdated += len(c.touched)
+}
+
+// fail records a course as failed; its remaining batches are skipped and
+// the other courses go on. enrollments is the failing batch's size.
+func (wr *progressWriter) fail(ctx context.Context, courseID string, enrollments int, err error) {
+	wr.failed[courseID] = true
+	wr.rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorCourse, CourseID: courseID,
+		Data: map[string]any{"stage": "enrollments", "enrollments": enrollments}}, err)
+}
+
+// readAhead is how many batches the reader may read ahead of the writer:
+// enough to keep reading while a group of batches is written (writeGroup
+// rows are often twenty courses' batches), few enough to bound memory (a
+// batch holds fewer than 200 learners' grade rows).
+const readAhead = 64
+
+// gradeBatch is one batch of a course's enrollments with their grade rows.
+type gradeBatch struct {
+	course  string
+	outline *course.Outline
+	// learners are the batch's learners with an enrollment in the course,
+	// sorted; byPair holds every enrollment of the run's learners.
+	learners []int
+	byPair   map[lms.Pair]lms.Enrollment
+	grades   *lms.Grades
+	// read is how long the batch's grade reads took.
+	read time.Duration
+	// err fails the course: no outline, or the reads failed.
+	err error
+	// last marks the course's last batch.
+	last bool
+}
+
+// readBatches reads, course by course in the given order, the enrolled
+// learners' grade rows in batches of fewer than 200, and sends them; every
+// course yields at least one batch (the last marked), so the writer sees
+// each course. Only learners with an enrollment row are enrollments: a
+// StudentModule row alone (staff previewing, a deleted enrollment) is
+// activity, not an enrollment, and a course none of whose selected
+// learners is enrolled needs no outline. A failed read ends its course. It
+// closes out when done or when ctx is canceled.
+func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byPair map[lms.Pair]lms.Enrollment, out chan<- gradeBatch) {
+	defer close(out)
+	send := func(b gradeBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for _, c := range courses {
 		var learners []int
 		for u := range w[c] {
 			if _, ok := byPair[lms.Pair{CourseID: c, UserID: u}]; ok {
@@ -129,62 +326,68 @@ func (rn *runner) recompute(ctx context.Context, w work) error {
 			}
 		}
 		sort.Ints(learners)
-		rn.rep.EnrollmentsExamined += len(learners)
-		if err := rn.recomputeCourse(ctx, c, learners, w[c], byPair); err != nil {
-			rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorCourse, CourseID: c,
-				Data: map[string]any{"stage": "enrollments", "enrollments": len(learners)}}, err)
+		parts := chunk(learners, lms.MaxInList)
+		if len(parts) == 0 {
+			parts = [][]int{nil}
 		}
-		done += len(w[c])
-		rn.cfg.Progress("enrollments", done, total)
+		for i, batch := range parts {
+			if ctx.Err() != nil {
+				return
+			}
+			b := gradeBatch{course: c, learners: batch, byPair: byPair}
+			if len(batch) > 0 {
+				b.outline = rn.scope.Outlines[c]
+				if b.outline == nil {
+					b.err = errNoOutline(c)
+				} else {
+					start := time.Now()
+					b.grades, b.err = rn.lms.ReadGrades(ctx, rn.cfg.Grades, b.outline, batch)
+					b.read = time.Since(start)
+				}
+			}
+			b.last = i == len(parts)-1 || b.err != nil
+			if !send(b) || b.err != nil {
+				break
+			}
+		}
 	}
-	return nil
 }
 
-func (rn *runner) recomputeCourse(ctx context.Context, courseID string, learners []int, labels map[int]label, byPair map[lms.Pair]lms.Enrollment) error {
-	if len(learners) == 0 {
-		return nil
+// computeBatch computes a batch's progress rows for every site of the
+// course. An enrollment whose computation fails is recorded and left out.
+func (rn *runner) computeBatch(ctx context.Context, b gradeBatch, labels map[int]label) computed {
+	c := computed{course: b.course, learners: len(b.learners)}
+	if len(b.learners) == 0 {
+		return c
 	}
-	o, ok := rn.scope.Outlines[courseID]
-	if !ok {
-		return errNoOutline(courseID)
+	if rn.calc == nil || rn.calcCourse != b.course {
+		rn.calc, rn.calcCourse = progress.New(b.outline), b.course
 	}
-	calc := progress.New(o)
-	sites := rn.scope.CourseSites[courseID]
-	for _, batch := range chunk(learners, lms.MaxInList) {
-		readStart := time.Now()
-		grades, err := rn.lms.ReadGrades(ctx, rn.cfg.Grades, o, batch)
+	calc := rn.calc
+	sites := rn.scope.CourseSites[b.course]
+	// collect_elapsed: the learner's share of the batch's reads plus its
+	// own computation, in seconds.
+	share := b.read.Seconds() / float64(len(b.learners))
+	c.ed = make([]store.EnrollmentData, 0, len(b.learners)*len(sites))
+	c.gm = make([]store.GradeMetrics, 0, len(b.learners)*len(sites))
+	c.touched = make([]Touched, 0, len(b.learners))
+	for _, u := range b.learners {
+		t0 := time.Now()
+		res, err := compute(calc, rn.cfg.Grades, b.grades.Learner(u))
 		if err != nil {
-			return err
+			rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorGrades, CourseID: b.course, UserID: u}, err)
+			continue
 		}
-		// collect_elapsed: the learner's share of the batch's reads plus
-		// its own computation, in seconds.
-		share := time.Since(readStart).Seconds() / float64(len(batch))
-		var ed []store.EnrollmentData
-		var gm []store.GradeMetrics
-		var touched []Touched
-		for _, u := range batch {
-			t0 := time.Now()
-			res, err := compute(calc, rn.cfg.Grades, grades.Learner(u))
-			if err != nil {
-				rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorGrades, CourseID: courseID, UserID: u}, err)
-				continue
-			}
-			elapsed := share + time.Since(t0).Seconds()
-			e := byPair[lms.Pair{CourseID: courseID, UserID: u}]
-			lb := labels[u]
-			for _, site := range sites {
-				ed = append(ed, enrollmentData(site, e, lb.day, res, elapsed))
-				gm = append(gm, gradeMetrics(site, u, courseID, lb.day, res, elapsed))
-			}
-			touched = append(touched, Touched{Pair: lms.Pair{CourseID: courseID, UserID: u}, Reason: lb.reason})
+		elapsed := share + time.Since(t0).Seconds()
+		e := b.byPair[lms.Pair{CourseID: b.course, UserID: u}]
+		lb := labels[u]
+		for _, site := range sites {
+			c.ed = append(c.ed, enrollmentData(site, e, lb.day, res, elapsed))
+			c.gm = append(c.gm, gradeMetrics(site, u, b.course, lb.day, res, elapsed))
 		}
-		if err := rn.st.SaveProgress(ctx, ed, gm); err != nil {
-			return err
-		}
-		rn.rep.Touched = append(rn.rep.Touched, touched...)
-		rn.rep.EnrollmentsUpdated += len(touched)
+		c.touched = append(c.touched, Touched{Pair: lms.Pair{CourseID: b.course, UserID: u}, Reason: lb.reason})
 	}
-	return nil
+	return c
 }
 
 // compute runs the formula, turning a panic on unexpected data into an

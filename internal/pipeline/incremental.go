@@ -18,6 +18,10 @@ const (
 	WatermarkGrades = "grades_modified"
 )
 
+// maxSplitWindow is the longest incremental window whose StudentModule
+// activity is read split by day (see incremental).
+const maxSplitWindow = 7 * 24 * time.Hour
+
 // incremental processes every change since the last successful incremental
 // run: StudentModule rows and persisted grades (regrades and overrides
 // included) modified in [watermark, now − lag). Each enrollment's snapshot
@@ -75,14 +79,33 @@ func (rn *runner) incremental(ctx context.Context, courses []lms.Course, sites [
 			w[a.CourseID][a.UserID] = label{day: d, reason: fmt.Sprintf("%s changed %s", why, a.Last.Format(time.RFC3339))}
 		}
 	}
+	// The window's StudentModule activity per UTC day, for a window of a
+	// few days that is followed by daily metrics: a day the window covers
+	// whole then gets its active learners from it, not from another scan.
+	// A longer window (a catch-up) reads each day for itself rather than
+	// hold every (learner, day) of it.
+	byDay := map[calendar.Date]map[string]map[int]time.Time{}
+	split := !rn.cfg.EnrollmentsOnly && upper.Sub(smFrom) <= maxSplitWindow
 	if err := rn.stage("activity", func() error {
 		if upper.After(smFrom) {
-			sm, err := rn.lms.ModifiedBetween(ctx, smFrom, upper)
+			read := rn.lms.ModifiedBetween
+			if split {
+				read = rn.lms.ModifiedBetweenByDay
+			}
+			sm, err := read(ctx, smFrom, upper)
 			if err != nil {
 				return err
 			}
 			for _, a := range sm {
 				add(a, "StudentModule")
+				if !split {
+					continue
+				}
+				d := calendar.Of(a.Last)
+				if byDay[d] == nil {
+					byDay[d] = map[string]map[int]time.Time{}
+				}
+				rn.addActivity(byDay[d], a)
 			}
 		}
 		if upper.After(gFrom) {
@@ -98,6 +121,11 @@ func (rn *runner) incremental(ctx context.Context, courses []lms.Course, sites [
 	}); err != nil {
 		return err
 	}
+	if rn.cfg.EnrollmentsOnly {
+		// No directory, no daily metrics, and the watermarks stay put: the
+		// next full run still sees this window's days end.
+		return rn.stage("enrollments", func() error { return rn.recomputeWhenLoaded(ctx, w) })
+	}
 	// Days that ended inside the window get their daily metrics now.
 	first := calendar.Of(smFrom)
 	var days []calendar.Date
@@ -109,13 +137,19 @@ func (rn *runner) incremental(ctx context.Context, courses []lms.Course, sites [
 	}); err != nil {
 		return err
 	}
-	if err := rn.stage("enrollments", func() error { return rn.recompute(ctx, w) }); err != nil {
+	if err := rn.stage("enrollments", func() error { return rn.recomputeWhenLoaded(ctx, w) }); err != nil {
 		return err
 	}
 	for i, d := range days {
-		day, err := rn.readDay(ctx, d)
-		if err != nil {
-			return err
+		day := &dayActivity{date: d, modified: byDay[d]}
+		if !split || d.Start().Before(smFrom) {
+			// Not split, or the window began during the day: read the day.
+			var err error
+			if day, err = rn.readDay(ctx, d, false); err != nil {
+				return err
+			}
+		} else if day.modified == nil {
+			day.modified = map[string]map[int]time.Time{}
 		}
 		// Average progress is today's state of the enrollment data: only
 		// the newest completed day may carry it.

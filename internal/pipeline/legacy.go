@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
@@ -24,6 +25,9 @@ import (
 // of losing the course, and the grade-metrics write is an upsert, so a
 // same-day re-run cannot hit the unique key.
 func (rn *runner) legacy(ctx context.Context, d calendar.Date) error {
+	if rn.cfg.LegacySample > 0 {
+		return rn.legacySample(ctx, d)
+	}
 	courses := rn.scope.CourseIDs()
 	for i, c := range courses {
 		if err := ctx.Err(); err != nil {
@@ -118,4 +122,118 @@ func (rn *runner) legacyEnrollment(ctx context.Context, calc *progress.Calculato
 		}
 	}
 	return nil
+}
+
+// legacySample is the legacy sweep limited to a deterministic random
+// sample of the scope's enrollments (Config.LegacySample), for the
+// benchmark: it lists every course's enrollments as the full sweep does
+// (stage "legacy-list"), then examines the sampled ones exactly as the full
+// sweep would (stage "legacy-sample"), so the full sweep's cost is the
+// list's plus the sample's scaled by population / sample.
+func (rn *runner) legacySample(ctx context.Context, d calendar.Date) error {
+	var all []lms.Enrollment
+	failed := map[string]bool{}
+	if err := rn.stage("legacy-list", func() error {
+		for _, c := range rn.scope.CourseIDs() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			es, err := rn.lms.CourseEnrollments(ctx, c)
+			if err != nil {
+				failed[c] = true
+				rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorCourse, CourseID: c,
+					Data: map[string]any{"stage": "enrollments", "workflow": "legacy"}}, err)
+				continue
+			}
+			all = append(all, es...)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	rn.rep.LegacyPopulation = len(all)
+	sample := sampleEnrollments(all, rn.cfg.LegacySample)
+	return rn.stage("legacy-sample", func() error {
+		calcs := map[string]*progress.Calculator{}
+		for i, e := range sample {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			calc, ok := calcs[e.CourseID]
+			if !ok {
+				o, has := rn.scope.Outlines[e.CourseID]
+				if !has {
+					// As in the full sweep, a course without an outline
+					// fails once, before its enrollments are examined.
+					if !failed[e.CourseID] {
+						failed[e.CourseID] = true
+						rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorCourse, CourseID: e.CourseID,
+							Data: map[string]any{"stage": "enrollments", "workflow": "legacy"}}, errNoOutline(e.CourseID))
+					}
+					continue
+				}
+				calc = progress.New(o)
+				calcs[e.CourseID] = calc
+			}
+			rn.rep.EnrollmentsExamined++
+			if err := rn.legacyEnrollment(ctx, calc, e, rn.scope.CourseSites[e.CourseID], d); err != nil {
+				rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorGrades, CourseID: e.CourseID, UserID: e.UserID}, err)
+			}
+			rn.cfg.Progress("enrollments", i+1, len(sample))
+		}
+		return nil
+	})
+}
+
+// sampleEnrollments returns a deterministic random sample of n
+// enrollments: those whose ids hash lowest, in course and id order. The
+// same enrollments give the same sample whatever their order, and a
+// larger n gives a superset of a smaller one's sample.
+func sampleEnrollments(all []lms.Enrollment, n int) []lms.Enrollment {
+	if n >= len(all) {
+		out := append([]lms.Enrollment(nil), all...)
+		sortEnrollments(out)
+		return out
+	}
+	if n <= 0 {
+		return nil
+	}
+	type keyed struct {
+		h uint64
+		e lms.Enrollment
+	}
+	ks := make([]keyed, len(all))
+	for i, e := range all {
+		ks[i] = keyed{mix64(uint64(e.ID)), e}
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].h != ks[j].h {
+			return ks[i].h < ks[j].h
+		}
+		return ks[i].e.ID < ks[j].e.ID
+	})
+	out := make([]lms.Enrollment, n)
+	for i := range out {
+		out[i] = ks[i].e
+	}
+	sortEnrollments(out)
+	return out
+}
+
+func sortEnrollments(es []lms.Enrollment) {
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].CourseID != es[j].CourseID {
+			return es[i].CourseID < es[j].CourseID
+		}
+		return es[i].ID < es[j].ID
+	})
+}
+
+// mix64 is SplitMix64's finalizer: a bijection on uint64 that scatters
+// consecutive ids uniformly, so the lowest hashes are a uniform sample.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

@@ -86,6 +86,26 @@ type Config struct {
 	Progress func(stage string, done, total int)
 	// Log receives structured logs; nil means slog.Default().
 	Log *slog.Logger
+	// EnrollmentsOnly runs the workflow alone: the selection of the
+	// enrollments and their recomputation, without the directory sync and
+	// the daily metrics; an incremental run then leaves its watermarks
+	// where they were, so no day's metrics are skipped for good. compare
+	// runs its workflows this way, and so does the benchmark, which
+	// measures the workflows apart from the directory mirror.
+	EnrollmentsOnly bool
+	// LegacySample, when positive, limits the legacy workflow to a
+	// deterministic random sample of that many of the scope's enrollments
+	// (Report.LegacyPopulation says how many it was drawn from). It exists
+	// for the benchmark, which times the legacy sweep on a sample where
+	// the full sweep would take hours and extrapolates; a production run
+	// never sets it, as the other enrollments' snapshots are left as they
+	// were.
+	LegacySample int
+	// OnStage, when set, is called in the run's goroutine as each stage
+	// begins (done false) and ends (done true), so a caller can read its
+	// own counters at stage boundaries (the benchmark reads the LMS
+	// session's status counters there).
+	OnStage func(stage string, done bool)
 
 	lmsClock bool
 }
@@ -156,6 +176,31 @@ type Report struct {
 	Days []calendar.Date
 	// Unassigned are courses no site's org filter names.
 	Unassigned []string
+	// Busy is, for the next and incremental workflows, the time their
+	// enrollment stage spent on each kind of work — BusyLMSReads,
+	// BusyComputation and BusyStoreWrites — which overlap (the LMS is read
+	// while the store is written), so they may add up to more than the
+	// stage's wall time. The benchmark reports them as evidence of what
+	// dominates.
+	Busy map[string]time.Duration
+	// LegacyPopulation is, for a legacy run limited to a sample
+	// (Config.LegacySample), the number of enrollments the sample was
+	// drawn from; 0 otherwise.
+	LegacyPopulation int
+}
+
+// The kinds of work in Report.Busy.
+const (
+	BusyLMSReads    = "LMS reads"
+	BusyComputation = "computation"
+	BusyStoreWrites = "store writes"
+)
+
+func (rn *runner) addBusy(kind string, d time.Duration) {
+	if rn.rep.Busy == nil {
+		rn.rep.Busy = map[string]time.Duration{}
+	}
+	rn.rep.Busy[kind] += d
 }
 
 // Status is the run's status: ok, partial (some courses or enrollments
@@ -196,16 +241,22 @@ type runner struct {
 	rep   *Report
 	scope *Scope
 	runID int
-	// skipAggregates is set by compare, which only runs the enrollment stage.
-	skipAggregates bool
-	// skipDirectory is set by compare too.
-	skipDirectory bool
+	// calc is the calculator of calcCourse, kept across a course's
+	// batches.
+	calc       *progress.Calculator
+	calcCourse string
 }
 
 func (rn *runner) stage(name string, fn func() error) error {
+	if rn.cfg.OnStage != nil {
+		rn.cfg.OnStage(name, false)
+	}
 	start := time.Now()
 	err := fn()
 	rn.rep.Stages[name] += time.Since(start)
+	if rn.cfg.OnStage != nil {
+		rn.cfg.OnStage(name, true)
+	}
 	rn.cfg.Log.Debug("stage done", "stage", name, "seconds", time.Since(start).Seconds())
 	return err
 }
@@ -263,18 +314,26 @@ func (rn *runner) runStages(ctx context.Context) error {
 	case Incremental:
 		return rn.incremental(ctx, courses, sites, bySite)
 	case Legacy, Next:
-		if !rn.skipDirectory {
+		if !rn.cfg.EnrollmentsOnly {
 			if err := rn.stage("directory", func() error {
 				return syncDirectory(ctx, rn.lms, rn.st, courses, sites, bySite, true)
 			}); err != nil {
 				return err
 			}
 		}
-		day, err := rn.readDay(ctx, rn.rep.Date)
-		if err != nil {
-			return err
+		// The day's activity selects next's enrollments and feeds the
+		// aggregates; legacy's sweep does not use it.
+		var day *dayActivity
+		if rn.cfg.Workflow == Next || !rn.cfg.EnrollmentsOnly {
+			var err error
+			if day, err = rn.readDay(ctx, rn.rep.Date, rn.cfg.Workflow == Next); err != nil {
+				return err
+			}
 		}
 		if err := rn.stage("enrollments", func() error {
+			if err := rn.scope.waitOutlines(ctx); err != nil {
+				return err
+			}
 			if rn.cfg.Workflow == Legacy {
 				return rn.legacy(ctx, rn.rep.Date)
 			}
@@ -282,7 +341,7 @@ func (rn *runner) runStages(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		if rn.skipAggregates {
+		if rn.cfg.EnrollmentsOnly {
 			return nil
 		}
 		return rn.stage("aggregates", func() error { return rn.aggregates(ctx, day, true) })

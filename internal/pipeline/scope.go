@@ -21,10 +21,51 @@ type Scope struct {
 	CourseSites map[string][]int
 	// Courses are the LMS courses in scope, by id.
 	Courses map[string]lms.Course
-	// Outlines are the stored outlines of courses in scope, by course id.
+	// Outlines are the stored outlines of courses in scope, by course id,
+	// once loaded (see waitOutlines).
 	Outlines map[string]*course.Outline
 	// Unassigned are courses no site's org filter names.
 	Unassigned []string
+
+	// loaded is closed when Outlines is set or loadErr says why it is not.
+	loaded  chan struct{}
+	loadErr error
+}
+
+// loadOutlines reads the stored outlines of the courses in scope in the
+// background: parsing them is CPU work the run overlaps with its first LMS
+// reads (the day's activity), which do not need them.
+func (s *Scope) loadOutlines(ctx context.Context, st *store.Store) {
+	s.loaded = make(chan struct{})
+	go func() {
+		defer close(s.loaded)
+		all, err := st.Outlines(ctx)
+		if err != nil {
+			s.loadErr = err
+			return
+		}
+		outlines := map[string]*course.Outline{}
+		for c := range s.CourseSites {
+			if o, ok := all[c]; ok {
+				outlines[c] = o
+			}
+		}
+		s.Outlines = outlines
+	}()
+}
+
+// waitOutlines waits for the outlines to be loaded; reading Outlines
+// before it returns nil is a data race.
+func (s *Scope) waitOutlines(ctx context.Context) error {
+	if s.loaded == nil {
+		return nil
+	}
+	select {
+	case <-s.loaded:
+		return s.loadErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // CourseIDs returns the courses in scope, sorted.
@@ -108,16 +149,7 @@ func resolveScope(ctx context.Context, r *lms.Reader, st *store.Store, cfg *Conf
 			sc.Unassigned = append(sc.Unassigned, c)
 		}
 	}
-	sc.Outlines = map[string]*course.Outline{}
-	all, err := st.Outlines(ctx)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	for c := range sc.CourseSites {
-		if o, ok := all[c]; ok {
-			sc.Outlines[c] = o
-		}
-	}
+	sc.loadOutlines(ctx, st)
 	return sc, courses, sites, bySite, nil
 }
 

@@ -1,11 +1,11 @@
 package progress_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/figures-analytics/figures/internal/course"
 	"github.com/figures-analytics/figures/internal/progress"
+	"github.com/figures-analytics/figures/internal/progress/progresstest"
 )
 
 func w(v float64) *float64 { return &v }
@@ -192,57 +192,12 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
-// bigOutline is a course of 20 subsections × 10 problems.
-func bigOutline() *course.Outline {
-	o := &course.Outline{CourseID: "course-v1:O+C+R"}
-	ch := course.Chapter{UsageKey: "ch"}
-	for s := 0; s < 20; s++ {
-		sub := course.Subsection{UsageKey: fmt.Sprintf("block-v1:O+C+R+type@sequential+block@s%d", s), Graded: true}
-		for p := 0; p < 10; p++ {
-			b := course.Block{UsageKey: fmt.Sprintf("block-v1:O+C+R+type@problem+block@p%d_%d", s, p), Type: "problem", RawPossible: float64(1 + p%3)}
-			if p%4 == 0 {
-				b.Weight = w(2)
-			}
-			sub.Blocks = append(sub.Blocks, b)
-		}
-		ch.Subsections = append(ch.Subsections, sub)
-	}
-	o.Chapters = []course.Chapter{ch}
-	return o
-}
-
-// learners builds n learners who answered part of the course.
-func learners(o *course.Outline, n int) []progress.Learner {
-	subs := o.Subsections()
-	out := make([]progress.Learner, n)
-	for i := range out {
-		l := &out[i]
-		l.HasCourseGrade = true
-		for si, s := range subs {
-			if (i+si)%3 == 0 {
-				continue
-			}
-			var e, p float64
-			for bi, b := range s.Blocks {
-				if (i+si+bi)%2 == 0 {
-					g := float64((i + bi) % 3)
-					l.Scores = append(l.Scores, progress.Score{ModuleID: b.UsageKey, Grade: g, HasGrade: true, MaxGrade: b.RawPossible, HasMax: true})
-					e += g
-				}
-				p += b.Possible()
-			}
-			l.Subsections = append(l.Subsections, progress.SubsectionGrade{UsageKey: s.UsageKey, Earned: e, Possible: p})
-		}
-	}
-	return out
-}
-
 // BenchmarkProgress measures progress computations for a course of 20
 // subsections × 10 problems over 10,000 enrollments; one op is one
 // enrollment.
 func BenchmarkProgress(b *testing.B) {
-	o := bigOutline()
-	ls := learners(o, 10000)
+	o := progresstest.Outline(20, 10)
+	ls := progresstest.Learners(o, 10000)
 	for _, src := range []progress.Source{progress.Persisted, progress.StudentModule} {
 		b.Run(string(src), func(b *testing.B) {
 			c := progress.New(o)
@@ -259,7 +214,7 @@ func BenchmarkProgress(b *testing.B) {
 // BenchmarkOutlineLookup measures building a calculator (the outline's
 // lookup tables) for the same course.
 func BenchmarkOutlineLookup(b *testing.B) {
-	o := bigOutline()
+	o := progresstest.Outline(20, 10)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		progress.New(o)

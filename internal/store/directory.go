@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/figures-analytics/figures/internal/database"
@@ -208,9 +209,13 @@ type EnrollmentState struct {
 	IsCourseStaff bool
 }
 
-// EnrollmentStates returns the mirrored enrollments keyed by (user, course).
-func (s *Store) EnrollmentStates(ctx context.Context) (map[EnrollmentKey]EnrollmentState, error) {
-	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, created, is_active, mode, is_course_staff FROM figures_courseenrollment`)
+// EnrollmentStates returns the mirrored enrollments whose LMS id is in
+// (afterID, lastID], keyed by (user, course): the directory sync compares
+// the mirror with the LMS one page of ids at a time, so neither side is
+// ever held whole in memory.
+func (s *Store) EnrollmentStates(ctx context.Context, afterID, lastID int) (map[EnrollmentKey]EnrollmentState, error) {
+	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, created, is_active, mode, is_course_staff FROM figures_courseenrollment
+WHERE id > ? AND id <= ?`, afterID, lastID)
 	if err != nil {
 		return nil, fmt.Errorf("store: enrollments: %w", err)
 	}
@@ -269,25 +274,39 @@ func truncate(s string, n int) string {
 }
 
 // Digest returns a string that changes whenever a mirrored field changes,
-// so a sync can skip unchanged learners.
+// so a sync can skip unchanged learners. It is only ever compared with
+// another Digest computed by the same program, never stored. Built by hand
+// rather than with fmt: a full sync computes one per learner on each side,
+// hundreds of thousands of them.
 func (l Learner) Digest() string {
-	yob, login := "", ""
-	if l.YearOfBirth != nil {
-		yob = fmt.Sprint(*l.YearOfBirth)
+	b := make([]byte, 0, 160)
+	for _, f := range []string{l.Username, l.Email, truncate(l.FullName, 255), truncate(l.Country, 2), truncate(l.Gender, 6),
+		truncate(l.LevelOfEducation, 6), truncate(l.Language, 255)} {
+		b = append(b, f...)
+		b = append(b, 0)
 	}
+	for _, f := range []bool{l.IsActive, l.IsStaff, l.IsSuperuser, l.HasProfile} {
+		b = strconv.AppendBool(b, f)
+	}
+	b = append(b, 0)
+	b = strconv.AppendInt(b, l.DateJoined.UnixNano(), 10)
+	b = append(b, 0)
 	if l.LastLogin != nil {
-		login = l.LastLogin.UTC().Format(time.RFC3339Nano)
+		b = strconv.AppendInt(b, l.LastLogin.UnixNano(), 10)
 	}
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%t%t%t%t\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s",
-		l.Username, l.Email, truncate(l.FullName, 255), l.IsActive, l.IsStaff, l.IsSuperuser, l.HasProfile,
-		l.DateJoined.UTC().Format(time.RFC3339Nano), login, truncate(l.Country, 2), truncate(l.Gender, 6), yob,
-		truncate(l.LevelOfEducation, 6), truncate(l.Language, 255))
+	b = append(b, 0)
+	if l.YearOfBirth != nil {
+		b = strconv.AppendInt(b, int64(*l.YearOfBirth), 10)
+	}
+	return string(b)
 }
 
-// LearnerDigests returns the Digest of every mirrored learner.
-func (s *Store) LearnerDigests(ctx context.Context) (map[int]string, error) {
+// LearnerDigests returns the Digest of every mirrored learner whose id is
+// in (afterID, lastID].
+func (s *Store) LearnerDigests(ctx context.Context, afterID, lastID int) (map[int]string, error) {
 	rows, err := s.db.Query(ctx, `SELECT user_id, username, email, fullname, is_active, is_staff, is_superuser, date_joined,
- last_login, country, gender, year_of_birth, level_of_education, language, has_profile FROM figures_learner`)
+ last_login, country, gender, year_of_birth, level_of_education, language, has_profile FROM figures_learner
+WHERE user_id > ? AND user_id <= ?`, afterID, lastID)
 	if err != nil {
 		return nil, fmt.Errorf("store: learners: %w", err)
 	}
@@ -311,10 +330,12 @@ func (s *Store) LearnerDigests(ctx context.Context) (map[int]string, error) {
 	return out, rows.Err()
 }
 
-// CertificateDigests returns, for every mirrored certificate, a string that
-// changes when the certificate does.
-func (s *Store) CertificateDigests(ctx context.Context) (map[EnrollmentKey]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, status, created_date FROM figures_certificate`)
+// CertificateDigests returns, for every mirrored certificate whose LMS id
+// is in (afterID, lastID], a string that changes when the certificate
+// does.
+func (s *Store) CertificateDigests(ctx context.Context, afterID, lastID int) (map[EnrollmentKey]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, status, created_date FROM figures_certificate
+WHERE id > ? AND id <= ?`, afterID, lastID)
 	if err != nil {
 		return nil, fmt.Errorf("store: certificates: %w", err)
 	}
@@ -332,7 +353,14 @@ func (s *Store) CertificateDigests(ctx context.Context) (map[EnrollmentKey]strin
 	return out, rows.Err()
 }
 
-// Digest returns a string that changes whenever the certificate does.
+// Digest returns a string that changes whenever the certificate does (see
+// Learner.Digest).
 func (c Certificate) Digest() string {
-	return fmt.Sprintf("%d\x00%s\x00%s", c.ID, truncate(c.Status, 32), c.CreatedDate.UTC().Format(time.RFC3339Nano))
+	b := make([]byte, 0, 64)
+	b = strconv.AppendInt(b, int64(c.ID), 10)
+	b = append(b, 0)
+	b = append(b, truncate(c.Status, 32)...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, c.CreatedDate.UnixNano(), 10)
+	return string(b)
 }
