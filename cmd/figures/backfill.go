@@ -6,9 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/figures-analytics/figures/internal/calendar"
-	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
-	"github.com/figures-analytics/figures/internal/store"
 )
 
 func init() { register(newBackfillCmd) }
@@ -44,15 +42,11 @@ Exit status: as for run (0 ok, 3 some courses failed, 1 the backfill failed).`,
 			}
 			cfg.RestartBackfill = restart
 			ctx := cmd.Context()
-			r, err := lms.Open(ctx, f.lmsURL)
+			r, st, err := openPipeline(ctx, f.lmsURL, f.storeURL)
 			if err != nil {
 				return err
 			}
 			defer r.Close()
-			st, err := store.Open(ctx, f.storeURL)
-			if err != nil {
-				return err
-			}
 			defer st.Close()
 			w := cmd.OutOrStdout()
 			fmt.Fprintln(w, pipeline.BackfillNote)

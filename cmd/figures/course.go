@@ -41,7 +41,9 @@ func newCourseImportCmd() *cobra.Command {
 		Short: "Import course outlines from OLX exports into the store",
 		Long: `import reads each PATH, an OLX course export as Studio writes it (a .tar.gz, or
 the unpacked folder holding course.xml or a course/ folder that does), and
-stores its outline. For each course it prints the course id, the outline's
+stores its outline. A PATH may also be a folder of exports (as "figures seed"
+writes them): each subfolder that is an export and each .tar.gz in it is
+imported. For each course it prints the course id, the outline's
 version, its counts, "unchanged" when the store already holds that version,
 and any warnings (unknown block types, problems the platform cannot score).
 
@@ -65,8 +67,22 @@ status is then 1.`,
 				return err
 			}
 			defer st.Close()
+			var paths []string
 			var failed []string
 			for _, p := range args {
+				ps, err := course.Exports(p)
+				if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "figures: %v\n", err)
+					failed = append(failed, p)
+					continue
+				}
+				paths = append(paths, ps...)
+			}
+			unexpanded := len(failed)
+			if courseID != "" && len(paths) > 1 {
+				return fmt.Errorf("--course-id applies to one export; %s holds %d", args[0], len(paths))
+			}
+			for _, p := range paths {
 				o, err := course.ImportOLX(p, course.ImportOptions{CourseID: courseID})
 				if err == nil {
 					err = saveAndReport(cmd, st, o)
@@ -77,7 +93,7 @@ status is then 1.`,
 				}
 			}
 			if len(failed) > 0 {
-				return fmt.Errorf("%d of %d exports not imported: %s", len(failed), len(args), strings.Join(failed, ", "))
+				return fmt.Errorf("%d of %d exports not imported: %s", len(failed), len(paths)+unexpanded, strings.Join(failed, ", "))
 			}
 			return nil
 		},

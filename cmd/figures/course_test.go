@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -91,6 +92,22 @@ func TestCourseImport(t *testing.T) {
 	_, errOut, err := runCourseCmd(t, "course", "import", courseFixture, "../../internal/course/testdata/cycle", "--store", storeURL)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 exports not imported: ../../internal/course/testdata/cycle") || !strings.Contains(errOut, "a cycle") {
 		t.Errorf("a failing path: %v\n%s", err, errOut)
+	}
+	// A folder of exports imports each of them.
+	folder := t.TempDir()
+	for name, target := range map[string]string{"a": courseFixture, "b": "../../internal/course/testdata/cycle"} {
+		abs, err := filepath.Abs(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(folder, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, err = runCourseCmd(t, "course", "import", folder, "--store", storeURL)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 exports not imported: "+filepath.Join(folder, "b")) ||
+		!strings.Contains(out, "course-v1:FigX+F101+2024 version ") || !strings.Contains(errOut, "a cycle") {
+		t.Errorf("a folder of exports: %v\n%s\n%s", err, out, errOut)
 	}
 	for _, args := range [][]string{
 		{"course", "import", courseFixture},

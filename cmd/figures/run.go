@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -67,6 +68,21 @@ func (f *pipelineFlags) config() (pipeline.Config, error) {
 	return cfg, nil
 }
 
+// openPipeline opens the LMS (read-only) and the store a pipeline run
+// reads and writes; the caller closes both.
+func openPipeline(ctx context.Context, lmsURL, storeURL string) (*lms.Reader, *store.Store, error) {
+	r, err := lms.Open(ctx, lmsURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, storeURL)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return r, st, nil
+}
+
 func newRunCmd() *cobra.Command {
 	var f pipelineFlags
 	cmd := &cobra.Command{
@@ -92,15 +108,11 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 				return err
 			}
 			ctx := cmd.Context()
-			r, err := lms.Open(ctx, f.lmsURL)
+			r, st, err := openPipeline(ctx, f.lmsURL, f.storeURL)
 			if err != nil {
 				return err
 			}
 			defer r.Close()
-			st, err := store.Open(ctx, f.storeURL)
-			if err != nil {
-				return err
-			}
 			defer st.Close()
 			var finish func()
 			cfg.Progress, finish = progressFunc()

@@ -6,10 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/progress"
-	"github.com/figures-analytics/figures/internal/store"
 )
 
 // startScheduler runs the pipeline in the serving process on o.schedule, as
@@ -36,15 +34,11 @@ func startScheduler(ctx context.Context, o serveOptions) (func() (string, time.T
 		site = 1
 	}
 	s := &pipeline.Scheduler{Schedule: sched, Log: slog.Default(), Job: func(ctx context.Context) error {
-		r, err := lms.Open(ctx, o.lmsURL)
+		r, st, err := openPipeline(ctx, o.lmsURL, o.storeURL)
 		if err != nil {
 			return err
 		}
 		defer r.Close()
-		st, err := store.Open(ctx, o.storeURL)
-		if err != nil {
-			return err
-		}
 		defer st.Close()
 		rep, err := pipeline.Run(ctx, r, st, pipeline.Config{Workflow: wf, Grades: src, DefaultSite: site, Completion: o.completion})
 		if err != nil {

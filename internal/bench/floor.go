@@ -92,23 +92,17 @@ func floorReads(ctx context.Context, db *database.DB, d calendar.Date) (int, err
 		}
 		sort.Ints(users)
 		n += len(users)
-		for len(users) > 0 {
-			k := min(len(users), floorBatch)
-			if err := floorGrades(ctx, db, c, users[:k]); err != nil {
+		for _, batch := range database.Batches(users, floorBatch) {
+			if err := floorGrades(ctx, db, c, batch); err != nil {
 				return 0, err
 			}
-			users = users[k:]
 		}
 	}
 	return n, nil
 }
 
 func floorGrades(ctx context.Context, db *database.DB, courseID string, users []int) error {
-	args := make([]any, 0, len(users)+1)
-	args = append(args, courseID)
-	for _, u := range users {
-		args = append(args, u)
-	}
+	args := append([]any{courseID}, database.Args(users)...)
 	in := database.Placeholders(len(users))
 	rows, err := db.Query(ctx, fmt.Sprintf(floorCourseGrades, in), args...)
 	if err != nil {

@@ -59,6 +59,54 @@ func ImportOLX(path string, opts ImportOptions) (*Outline, error) {
 	return o, nil
 }
 
+// Exports returns the course exports path names: path itself when it is
+// an export (an archive, or a folder holding course.xml or course/course.xml),
+// otherwise, for a folder of exports (what "figures seed" writes, or a
+// folder of Studio downloads), its subfolders that are exports and its
+// .tar.gz files, in name order. A folder holding neither is an error naming
+// it.
+func Exports(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("course %s: %w", path, err)
+	}
+	if !st.IsDir() || isExportDir(path) {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("course %s: %w", path, err)
+	}
+	var out []string
+	for _, e := range entries {
+		p := filepath.Join(path, e.Name())
+		// Stat, not the entry's type: a linked export counts too.
+		est, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		switch {
+		case est.IsDir() && isExportDir(p):
+			out = append(out, p)
+		case est.Mode().IsRegular() && (strings.HasSuffix(e.Name(), ".tar.gz") || strings.HasSuffix(e.Name(), ".tgz")):
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("course %s: no course.xml in %s or %s, and no course export in it", path, path, filepath.Join(path, "course"))
+	}
+	return out, nil
+}
+
+func isExportDir(dir string) bool {
+	for _, d := range []string{dir, filepath.Join(dir, "course")} {
+		if _, err := os.Stat(filepath.Join(d, "course.xml")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // openExport returns a file system rooted at the folder holding course.xml.
 func openExport(p string) (fs.FS, error) {
 	st, err := os.Stat(p)

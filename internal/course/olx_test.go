@@ -725,3 +725,47 @@ func TestImportOLXStructureErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestExports(t *testing.T) {
+	root := t.TempDir()
+	mk := func(name string) string {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mk("folder/b/course.xml")
+	mk("folder/a/course/course.xml")
+	mk("folder/c.tar.gz")
+	mk("folder/manifest.json")
+	mk("folder/notes/readme.txt")
+	mk("single/course.xml")
+	mk("empty/readme.txt")
+	f := filepath.Join(root, "folder")
+	for _, tc := range []struct {
+		path    string
+		want    []string
+		wantErr string
+	}{
+		{f, []string{filepath.Join(f, "a"), filepath.Join(f, "b"), filepath.Join(f, "c.tar.gz")}, ""},
+		{filepath.Join(root, "single"), []string{filepath.Join(root, "single")}, ""},
+		{filepath.Join(f, "c.tar.gz"), []string{filepath.Join(f, "c.tar.gz")}, ""},
+		{filepath.Join(root, "empty"), nil, "no course export in it"},
+		{filepath.Join(root, "nowhere"), nil, "no such file"},
+	} {
+		got, err := Exports(tc.path)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("Exports(%s) = %v, %v; want an error naming it with %q", tc.path, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Exports(%s) = %v, %v; want %v", tc.path, got, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +133,40 @@ func TestStatementsAndRebind(t *testing.T) {
 		if err != nil || got.Year() != 2026 || got.Second() != 3 || got.Location() != time.UTC {
 			t.Errorf("ParseTime(%q) = %v, %v", s, got, err)
 		}
+	}
+}
+
+func TestBatches(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int
+		n    int
+		want string
+	}{
+		{nil, 3, "[]"},
+		{[]int{1, 2, 3}, 0, "[]"},
+		{[]int{1, 2, 3}, 3, "[[1 2 3]]"},
+		{[]int{1, 2, 3, 4, 5, 6, 7}, 3, "[[1 2 3] [4 5 6] [7]]"},
+		{[]int{1, 2}, 199, "[[1 2]]"},
+	} {
+		if got := fmt.Sprint(database.Batches(tc.in, tc.n)); got != tc.want {
+			t.Errorf("Batches(%v, %d) = %s, want %s", tc.in, tc.n, got, tc.want)
+		}
+	}
+	// A batch is capped: appending to it must not overwrite the next one.
+	s := []int{1, 2, 3, 4}
+	b := database.Batches(s, 2)
+	_ = append(b[0], 9)
+	if s[2] != 3 {
+		t.Errorf("append to a batch overwrote the next: %v", s)
+	}
+}
+
+func TestArgs(t *testing.T) {
+	got := database.Args([]string{"a", "b"})
+	if len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("Args = %#v", got)
+	}
+	if got := database.Args([]int{}); len(got) != 0 {
+		t.Errorf("Args(empty) = %#v", got)
 	}
 }

@@ -383,3 +383,29 @@ func Placeholders(n int) string {
 	}
 	return strings.Repeat("?, ", n-1) + "?"
 }
+
+// Batches splits s into consecutive slices of at most n elements, sharing
+// s's backing array, for set-based queries whose IN lists must stay short
+// (MariaDB may leave its index plan for a list of 200 values or more,
+// DESIGN.md §9). It returns nil for an empty s or n < 1.
+func Batches[T any](s []T, n int) [][]T {
+	if n < 1 {
+		return nil
+	}
+	var out [][]T
+	for len(s) > 0 {
+		k := min(len(s), n)
+		out = append(out, s[:k:k])
+		s = s[k:]
+	}
+	return out
+}
+
+// Args returns vals as query arguments, for an IN list.
+func Args[T any](vals []T) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}

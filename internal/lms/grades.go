@@ -63,7 +63,7 @@ func newGrades() *Grades {
 func (r *Reader) ReadGrades(ctx context.Context, src progress.Source, o *course.Outline, userIDs []int) (*Grades, error) {
 	g := newGrades()
 	libs := libraryKeys(o)
-	for _, batch := range batches(userIDs) {
+	for _, batch := range database.Batches(userIDs, MaxInList) {
 		var err error
 		if src == progress.StudentModule {
 			err = r.readScores(ctx, g, o.CourseID, batch)
@@ -129,7 +129,7 @@ LEFT JOIN grades_persistentsubsectiongradeoverride o ON o.grade_id = g.id
 WHERE g.course_id = ? AND g.user_id IN (%s)`
 
 func (r *Reader) readPersisted(ctx context.Context, g *Grades, courseID string, batch []int) error {
-	args := append([]any{courseID}, intArgs(batch)...)
+	args := append([]any{courseID}, database.Args(batch)...)
 	rows, err := r.q.Query(ctx, fmt.Sprintf(courseGradeQuery, database.Placeholders(len(batch))), args...)
 	if err != nil {
 		return fmt.Errorf("read course grades: %w", err)
@@ -179,7 +179,7 @@ const scoresQuery = `SELECT student_id, module_id, grade, max_grade FROM coursew
 WHERE student_id IN (%s) AND course_id = ? AND max_grade IS NOT NULL`
 
 func (r *Reader) readScores(ctx context.Context, g *Grades, courseID string, batch []int) error {
-	args := append(intArgs(batch), courseID)
+	args := append(database.Args(batch), courseID)
 	rows, err := r.q.Query(ctx, fmt.Sprintf(scoresQuery, database.Placeholders(len(batch))), args...)
 	if err != nil {
 		return fmt.Errorf("read StudentModule scores: %w", err)
@@ -210,11 +210,8 @@ WHERE student_id IN (%s) AND module_id IN (%s) AND course_id = ?`
 func (r *Reader) readSelections(ctx context.Context, g *Grades, courseID string, batch []int, libs []string) error {
 	// The IN lists multiply into point lookups on the unique key; keep their
 	// product small.
-	for len(libs) > 0 {
-		n := min(len(libs), 20)
-		part := libs[:n]
-		libs = libs[n:]
-		args := append(intArgs(batch), stringArgs(part)...)
+	for _, part := range database.Batches(libs, 20) {
+		args := append(database.Args(batch), database.Args(part)...)
 		args = append(args, courseID)
 		rows, err := r.q.Query(ctx, fmt.Sprintf(selectionsQuery, database.Placeholders(len(batch)), database.Placeholders(len(part))), args...)
 		if err != nil {

@@ -67,7 +67,7 @@ func TestQueryPlans(t *testing.T) {
 	db := planDB(t)
 	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 0, 1)
-	users := intArgs([]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	users := database.Args([]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	course := "course-v1:Org+C13+R"
 	in := database.Placeholders(len(users))
 	cases := []struct {

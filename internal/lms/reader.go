@@ -262,8 +262,8 @@ type Enrollment struct {
 // course), in batches served by the (user_id, course_id) unique key.
 func (r *Reader) EnrollmentsOf(ctx context.Context, userIDs []int) ([]Enrollment, error) {
 	var out []Enrollment
-	for _, batch := range batches(userIDs) {
-		rows, err := r.q.Query(ctx, fmt.Sprintf(enrollmentsOfQuery, database.Placeholders(len(batch))), intArgs(batch)...)
+	for _, batch := range database.Batches(userIDs, MaxInList) {
+		rows, err := r.q.Query(ctx, fmt.Sprintf(enrollmentsOfQuery, database.Placeholders(len(batch))), database.Args(batch)...)
 		if err != nil {
 			return nil, fmt.Errorf("LMS: enrollments of %d learners: %w", len(batch), err)
 		}
@@ -329,30 +329,3 @@ FROM student_courseenrollment WHERE course_id = ?`
 	enrollmentsPageQuery = `SELECT id, user_id, course_id, created, is_active, mode
 FROM student_courseenrollment WHERE id > ? ORDER BY id LIMIT ?`
 )
-
-// batches splits ids into slices of at most MaxInList.
-func batches(ids []int) [][]int {
-	var out [][]int
-	for len(ids) > 0 {
-		n := min(len(ids), MaxInList)
-		out = append(out, ids[:n])
-		ids = ids[n:]
-	}
-	return out
-}
-
-func intArgs(ids []int) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}
-
-func stringArgs(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
-}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/figures-analytics/figures/internal/calendar"
 	"github.com/figures-analytics/figures/internal/course"
+	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/progress"
 	"github.com/figures-analytics/figures/internal/store"
@@ -326,7 +327,7 @@ func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byP
 			}
 		}
 		sort.Ints(learners)
-		parts := chunk(learners, lms.MaxInList)
+		parts := database.Batches(learners, lms.MaxInList)
 		if len(parts) == 0 {
 			parts = [][]int{nil}
 		}
@@ -416,14 +417,4 @@ func gradeMetrics(site, user int, courseID string, day calendar.Date, r progress
 	return store.GradeMetrics{SiteID: site, UserID: user, CourseID: courseID, DateFor: day,
 		PointsPossible: r.PointsPossible, PointsEarned: r.PointsEarned,
 		SectionsWorked: r.SectionsWorked, SectionsPossible: r.SectionsPossible, CollectElapsed: elapsed}
-}
-
-func chunk(ids []int, n int) [][]int {
-	var out [][]int
-	for len(ids) > 0 {
-		k := min(len(ids), n)
-		out = append(out, ids[:k])
-		ids = ids[k:]
-	}
-	return out
 }

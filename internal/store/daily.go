@@ -180,9 +180,9 @@ func (s *Store) CourseCountsOn(ctx context.Context, courseIDs []string, d calend
 		out[c] = &CourseCounts{}
 	}
 	end := s.db.Time(d.End())
-	for _, batch := range stringBatches(courseIDs, 500) {
+	for _, batch := range database.Batches(courseIDs, 500) {
 		in := database.Placeholders(len(batch))
-		args := append([]any{end}, stringArgs(batch)...)
+		args := append([]any{end}, database.Args(batch)...)
 		rows, err := s.db.Query(ctx, `SELECT course_id,
  SUM(CASE WHEN is_active = ? AND is_course_staff = ? AND created < ? THEN 1 ELSE 0 END), MIN(created)
 FROM figures_courseenrollment WHERE course_id IN (`+in+`) GROUP BY course_id`, append([]any{true, false}, args...)...)
@@ -209,7 +209,7 @@ FROM figures_courseenrollment WHERE course_id IN (`+in+`) GROUP BY course_id`, a
 		if len(completion) == 0 {
 			continue
 		}
-		cargs := append(append([]any{}, stringArgs(batch)...), stringArgs(completion)...)
+		cargs := append(append([]any{}, database.Args(batch)...), database.Args(completion)...)
 		cargs = append(cargs, end)
 		rows, err = s.db.Query(ctx, `SELECT c.course_id, c.created_date, e.created
 FROM figures_certificate c LEFT JOIN figures_courseenrollment e ON e.user_id = c.user_id AND e.course_id = c.course_id
@@ -280,22 +280,4 @@ func (s *Store) SiteUserCount(ctx context.Context, site Site, d calendar.Date) (
 		return 0, fmt.Errorf("store: users of site %d on %s: %w", site.ID, d, err)
 	}
 	return n, nil
-}
-
-func stringBatches(s []string, n int) [][]string {
-	var out [][]string
-	for len(s) > 0 {
-		k := min(len(s), n)
-		out = append(out, s[:k])
-		s = s[k:]
-	}
-	return out
-}
-
-func stringArgs(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }
