@@ -158,17 +158,25 @@ const batchSize = 150
 
 // inBatches calls fn with the values in batches of at most batchSize.
 func inBatches[T any](vals []T, fn func(batch []any) error) error {
-	for i := 0; i < len(vals); i += batchSize {
-		end := min(i+batchSize, len(vals))
-		batch := make([]any, 0, end-i)
-		for _, v := range vals[i:end] {
-			batch = append(batch, v)
-		}
-		if err := fn(batch); err != nil {
+	for _, batch := range database.Batches(vals, batchSize) {
+		if err := fn(database.Args(batch)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// indexBy returns the items' keys, in order, and the items by key: an
+// expand queries its nested rows for the keys in batches, then attaches
+// each row to its item by key.
+func indexBy[K comparable, T any](items []T, key func(T) K) ([]K, map[K]T) {
+	keys := make([]K, len(items))
+	byKey := make(map[K]T, len(items))
+	for i, it := range items {
+		k := key(it)
+		keys[i], byKey[k] = k, it
+	}
+	return keys, byKey
 }
 
 // siteMonth holds a site's month aggregates of its daily metrics.
@@ -243,91 +251,74 @@ FROM figures_sitecourse sc WHERE sc.site_id = ?`, d, siteID).Scan(&n)
 // stored none, from the monthly active enrollments; the current month live
 // (see liveSiteMAU).
 func (s *Server) siteMAUHistory(ctx context.Context, site Site, months []calendar.Date) ([]int64, error) {
-	out := make([]int64, len(months))
-	have := make([]bool, len(months))
+	last := months[len(months)-1]
+	stored, have, err := s.monthCounts(ctx, months, `SELECT month_for, active_user_count FROM figures_sitemonthlymetrics
+WHERE site_id = ? AND month_for >= ? AND month_for <= ?`, site.ID, months[0], last)
+	if err != nil {
+		return nil, fmt.Errorf("site MAU history: %w", err)
+	}
+	active, _, err := s.monthCounts(ctx, months, `SELECT month_for, COUNT(DISTINCT user_id) FROM figures_monthlyactiveenrollment
+WHERE site_id = ? AND month_for >= ? AND month_for <= ? GROUP BY month_for`, site.ID, months[0], last)
+	if err != nil {
+		return nil, fmt.Errorf("site MAU history: %w", err)
+	}
 	cur := calendar.Of(s.now()).MonthStart()
-	rows, err := s.db.Query(ctx, `SELECT month_for, active_user_count FROM figures_sitemonthlymetrics
-WHERE site_id = ? AND month_for >= ? AND month_for <= ?`, site.ID, months[0], months[len(months)-1])
-	if err != nil {
-		return nil, fmt.Errorf("site MAU history: %w", err)
-	}
-	for rows.Next() {
-		var (
-			m calendar.Date
-			n int64
-		)
-		if err := rows.Scan(&m, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("site MAU history: %w", err)
-		}
-		if i := monthIndex(months, m); i >= 0 && m != cur {
-			out[i], have[i] = n, true
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("site MAU history: %w", err)
-	}
-	rows, err = s.db.Query(ctx, `SELECT month_for, COUNT(DISTINCT user_id) FROM figures_monthlyactiveenrollment
-WHERE site_id = ? AND month_for >= ? AND month_for <= ? GROUP BY month_for`, site.ID, months[0], months[len(months)-1])
-	if err != nil {
-		return nil, fmt.Errorf("site MAU history: %w", err)
-	}
-	for rows.Next() {
-		var (
-			m calendar.Date
-			n int64
-		)
-		if err := rows.Scan(&m, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("site MAU history: %w", err)
-		}
-		if i := monthIndex(months, m); i >= 0 && !have[i] {
-			out[i] = n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("site MAU history: %w", err)
-	}
+	out := make([]int64, len(months))
 	for i, m := range months {
-		if m == cur {
+		switch {
+		case m == cur:
 			n, err := s.liveSiteMAU(ctx, site)
 			if err != nil {
 				return nil, err
 			}
 			out[i] = n
+		case have[i]:
+			out[i] = stored[i]
+		default:
+			out[i] = active[i]
 		}
 	}
 	return out, nil
+}
+
+// monthCounts reads a statement's (month, count) rows into one count per
+// month of months, and whether a row gave it: the MAU histories combine
+// several such statements, each closed before the next opens (a SQLite
+// writer's pool has one connection).
+func (s *Server) monthCounts(ctx context.Context, months []calendar.Date, q string, args ...any) ([]int64, []bool, error) {
+	out := make([]int64, len(months))
+	have := make([]bool, len(months))
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			m calendar.Date
+			n int64
+		)
+		if err := rows.Scan(&m, &n); err != nil {
+			return nil, nil, err
+		}
+		if i := monthIndex(months, m); i >= 0 {
+			out[i], have[i] = n, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return out, have, nil
 }
 
 // courseMAUHistory returns a course's monthly active users for each month:
 // the distinct learners of its monthly active enrollments, the current
 // month live (see liveCourseMAU).
 func (s *Server) courseMAUHistory(ctx context.Context, site Site, courseID string, months []calendar.Date) ([]int64, error) {
-	out := make([]int64, len(months))
-	rows, err := s.db.Query(ctx, `SELECT month_for, COUNT(*) FROM figures_monthlyactiveenrollment
+	out, _, err := s.monthCounts(ctx, months, `SELECT month_for, COUNT(*) FROM figures_monthlyactiveenrollment
 WHERE site_id = ? AND course_id = ? AND month_for >= ? AND month_for <= ? GROUP BY month_for`,
 		site.ID, courseID, months[0], months[len(months)-1])
 	if err != nil {
-		return nil, fmt.Errorf("course MAU history: %w", err)
-	}
-	for rows.Next() {
-		var (
-			m calendar.Date
-			n int64
-		)
-		if err := rows.Scan(&m, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("course MAU history: %w", err)
-		}
-		if i := monthIndex(months, m); i >= 0 {
-			out[i] = n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("course MAU history: %w", err)
 	}
 	cur := calendar.Of(s.now()).MonthStart()

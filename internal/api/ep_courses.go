@@ -28,21 +28,17 @@ func (c *courseRow) dest() []any {
 // (sc) joined to figures_course (c).
 const siteCoursesFrom = " FROM figures_sitecourse sc JOIN figures_course c ON c.course_id = sc.course_id"
 
+// siteCourseByID selects one course of a site. Arguments: site id, course id.
+const siteCourseByID = "SELECT " + courseCols + siteCoursesFrom + " WHERE sc.site_id = ? AND sc.course_id = ?"
+
 // courseFilters applies the original's CourseOverviewFilter and the site.
 func courseFilters(p *params, w *where, site Site) {
 	w.add("sc.site_id = ?", site.ID)
-	if v := p.str("display_name"); v != "" {
-		w.icontains("c.display_name", v)
-	}
-	if v := p.str("org"); v != "" {
-		w.iexact("c.org", v)
-	}
-	if v := p.str("number"); v != "" {
-		w.iexact("c.number", v)
-	}
-	if v := p.str("number_contains"); v != "" {
-		w.icontains("c.number", v)
-	}
+	p.textFilters(w,
+		textFilter{param: "display_name", col: "c.display_name"},
+		textFilter{param: "org", col: "c.org", exact: true},
+		textFilter{param: "number", col: "c.number", exact: true},
+		textFilter{param: "number_contains", col: "c.number"})
 }
 
 var courseOrdering = ordering{
@@ -82,11 +78,39 @@ func coursePath(r *http.Request, actions ...string) (courseID, action string, li
 // courses are not revealed).
 func (s *Server) siteCourse(ctx context.Context, site Site, id string) (courseRow, error) {
 	var c courseRow
-	err := s.db.QueryRow(ctx, "SELECT "+courseCols+siteCoursesFrom+" WHERE sc.site_id = ? AND sc.course_id = ?", site.ID, id).Scan(c.dest()...)
+	err := s.db.QueryRow(ctx, siteCourseByID, site.ID, id).Scan(c.dest()...)
 	if err == sql.ErrNoRows {
 		return c, errNotFound
 	}
 	return c, err
+}
+
+// serveCourseTree answers a course-keyed tree of the site's courses: a
+// course id answers that course, the root the list, filtered, searched and
+// ordered alike in every course endpoint. l holds what the endpoints
+// differ in (name, pager, scan, expand, per-item CSV); csv, when not nil,
+// builds the flat CSV export over the list's WHERE clause and ORDER BY.
+func serveCourseTree[T any](s *Server, w http.ResponseWriter, r *http.Request, site Site, l list[T], csv func(wh where, order string) *flatCSV) {
+	id, _, isList, err := coursePath(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !isList {
+		serveDetail(s, w, r, query{siteCourseByID, []any{site.ID, id}}, l.scan, l.expand)
+		return
+	}
+	p := newParams(r)
+	var wh where
+	courseFilters(p, &wh, site)
+	p.search(&wh, "c.display_name", "c.course_id")
+	order := p.orderBy(courseOrdering)
+	l.count = query{"SELECT COUNT(*)" + siteCoursesFrom + wh.sql(), wh.args}
+	l.rows = query{"SELECT " + courseCols + siteCoursesFrom + wh.sql() + " ORDER BY " + order, wh.args}
+	if csv != nil {
+		l.csvFlat = csv(wh, order)
+	}
+	serveList(s, w, r, p, l)
 }
 
 // ---- courses-index ----
@@ -107,29 +131,13 @@ func scanCourseIndex(rows *sql.Rows) (courseIndexItem, error) {
 }
 
 func (s *Server) coursesIndex(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, _, isList, err := coursePath(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !isList {
-		serveDetail(s, w, r, query{"SELECT " + courseCols + siteCoursesFrom + " WHERE sc.site_id = ? AND sc.course_id = ?", []any{rc.site.ID, id}}, scanCourseIndex, nil)
-		return
-	}
-	p := newParams(r)
-	var wh where
-	courseFilters(p, &wh, rc.site)
-	p.search(&wh, "c.display_name", "c.course_id")
-	order := p.orderBy(courseOrdering)
-	serveList(s, w, r, p, list[courseIndexItem]{
+	serveCourseTree(s, w, r, rc.site, list[courseIndexItem]{
 		name:      "courses-index",
 		pager:     limitOffset{20},
-		count:     query{"SELECT COUNT(*)" + siteCoursesFrom + wh.sql(), wh.args},
-		rows:      query{"SELECT " + courseCols + siteCoursesFrom + wh.sql() + " ORDER BY " + order, wh.args},
 		scan:      scanCourseIndex,
 		csvHeader: []string{"id", "name", "org", "number"},
 		csvRecord: func(c courseIndexItem) []string { return []string{c.ID, c.Name, c.Org, c.Number} },
-	})
+	}, nil)
 }
 
 // ---- courses-general ----
@@ -199,7 +207,10 @@ func (m *cdmItem) csv() []string {
 
 var cdmCSVHeader = []string{"id", "average_progress", "created", "modified", "date_for", "enrollment_count", "active_learners_today", "average_days_to_complete", "num_learners_completed", "site"}
 
-type courseGeneral struct {
+// courseHead is the course and its staff, with which the courses-general
+// and courses-detail objects both begin; embedded, its fields come first
+// in their JSON.
+type courseHead struct {
 	CourseID   string        `json:"course_id"`
 	CourseName string        `json:"course_name"`
 	CourseCode string        `json:"course_code"`
@@ -208,16 +219,28 @@ type courseGeneral struct {
 	EndDate    *string       `json:"end_date"`
 	SelfPaced  bool          `json:"self_paced"`
 	Staff      []staffMember `json:"staff"`
-	Metrics    *cdmItem      `json:"metrics"`
+}
+
+func scanCourseHead(rows *sql.Rows) (courseHead, error) {
+	var c courseRow
+	if err := rows.Scan(c.dest()...); err != nil {
+		return courseHead{}, err
+	}
+	return courseHead{CourseID: c.id, CourseName: c.name, CourseCode: c.number, Org: c.org,
+		StartDate: isoTimePtr(c.start), EndDate: isoTimePtr(c.end), SelfPaced: c.selfPaced, Staff: []staffMember{}}, nil
+}
+
+type courseGeneral struct {
+	courseHead
+	Metrics *cdmItem `json:"metrics"`
 }
 
 func scanCourseGeneral(rows *sql.Rows) (*courseGeneral, error) {
-	var c courseRow
-	if err := rows.Scan(c.dest()...); err != nil {
+	h, err := scanCourseHead(rows)
+	if err != nil {
 		return nil, err
 	}
-	return &courseGeneral{CourseID: c.id, CourseName: c.name, CourseCode: c.number, Org: c.org,
-		StartDate: isoTimePtr(c.start), EndDate: isoTimePtr(c.end), SelfPaced: c.selfPaced, Staff: []staffMember{}}, nil
+	return &courseGeneral{courseHead: h}, nil
 }
 
 // courseStaff reads the staff of courses: the enrolled users holding a
@@ -242,9 +265,7 @@ WHERE ce.is_course_staff = ? AND ce.course_id IN (`+database.Placeholders(len(ba
 			if err := rows.Scan(&cid, &m.UserID, &m.Username, &name, &hasProfile); err != nil {
 				return err
 			}
-			if hasProfile {
-				m.Fullname = &name
-			}
+			m.Fullname = profileName(name, hasProfile)
 			m.Role = "staff"
 			out[cid] = append(out[cid], m)
 		}
@@ -263,11 +284,7 @@ const latestCDMJoin = ` LEFT JOIN figures_coursedailymetrics m ON m.site_id = sc
 // site (the original took the newest row of any site).
 func (s *Server) expandCourseGeneral(site Site) func(context.Context, []*courseGeneral) error {
 	return func(ctx context.Context, cs []*courseGeneral) error {
-		ids := make([]string, len(cs))
-		byID := map[string]*courseGeneral{}
-		for i, c := range cs {
-			ids[i], byID[c.CourseID] = c.CourseID, c
-		}
+		ids, byID := indexBy(cs, func(c *courseGeneral) string { return c.CourseID })
 		staff, err := s.courseStaff(ctx, ids)
 		if err != nil {
 			return err
@@ -304,32 +321,15 @@ func courseCSV(c courseRow) []string {
 var courseCSVHeader = []string{"course_id", "course_name", "course_code", "org", "start_date", "end_date", "self_paced"}
 
 func (s *Server) coursesGeneral(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, _, isList, err := coursePath(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !isList {
-		serveDetail(s, w, r, query{"SELECT " + courseCols + siteCoursesFrom + " WHERE sc.site_id = ? AND sc.course_id = ?", []any{rc.site.ID, id}},
-			scanCourseGeneral, s.expandCourseGeneral(rc.site))
-		return
-	}
-	p := newParams(r)
-	var wh where
-	courseFilters(p, &wh, rc.site)
-	p.search(&wh, "c.display_name", "c.course_id")
-	order := p.orderBy(courseOrdering)
-	header := append(append([]string(nil), courseCSVHeader...), prefixed("metrics.", cdmCSVHeader)...)
-	serveList(s, w, r, p, list[*courseGeneral]{
+	serveCourseTree(s, w, r, rc.site, list[*courseGeneral]{
 		name:   "courses-general",
 		pager:  limitOffset{1000},
-		count:  query{"SELECT COUNT(*)" + siteCoursesFrom + wh.sql(), wh.args},
-		rows:   query{"SELECT " + courseCols + siteCoursesFrom + wh.sql() + " ORDER BY " + order, wh.args},
 		scan:   scanCourseGeneral,
 		expand: s.expandCourseGeneral(rc.site),
-		csvFlat: &flatCSV{
+	}, func(wh where, order string) *flatCSV {
+		return &flatCSV{
 			q:      query{"SELECT " + courseCols + ", " + cdmCols + siteCoursesFrom + latestCDMJoin + wh.sql() + " ORDER BY " + order, wh.args},
-			header: header,
+			header: append(append([]string(nil), courseCSVHeader...), prefixed("metrics.", cdmCSVHeader)...),
 			scan: func(rows *sql.Rows) ([]string, error) {
 				var (
 					c courseRow
@@ -340,7 +340,7 @@ func (s *Server) coursesGeneral(w http.ResponseWriter, r *http.Request, rc *reqC
 				}
 				return append(courseCSV(c), m.item().csv()...), nil
 			},
-		},
+		}
 	})
 }
 
@@ -358,35 +358,24 @@ func prefixed(prefix string, names []string) []string {
 // at its HEAD): the course, its staff, and four six-month series of its
 // daily metrics.
 type courseDetail struct {
-	CourseID              string        `json:"course_id"`
-	CourseName            string        `json:"course_name"`
-	CourseCode            string        `json:"course_code"`
-	Org                   string        `json:"org"`
-	StartDate             *string       `json:"start_date"`
-	EndDate               *string       `json:"end_date"`
-	SelfPaced             bool          `json:"self_paced"`
-	Staff                 []staffMember `json:"staff"`
-	LearnersEnrolled      series        `json:"learners_enrolled"`
-	AverageProgress       series        `json:"average_progress"`
-	AverageDaysToComplete series        `json:"average_days_to_complete"`
-	UsersCompleted        series        `json:"users_completed"`
+	courseHead
+	LearnersEnrolled      series `json:"learners_enrolled"`
+	AverageProgress       series `json:"average_progress"`
+	AverageDaysToComplete series `json:"average_days_to_complete"`
+	UsersCompleted        series `json:"users_completed"`
 }
 
 func scanCourseDetail(rows *sql.Rows) (*courseDetail, error) {
-	var c courseRow
-	if err := rows.Scan(c.dest()...); err != nil {
+	h, err := scanCourseHead(rows)
+	if err != nil {
 		return nil, err
 	}
-	return &courseDetail{CourseID: c.id, CourseName: c.name, CourseCode: c.number, Org: c.org,
-		StartDate: isoTimePtr(c.start), EndDate: isoTimePtr(c.end), SelfPaced: c.selfPaced, Staff: []staffMember{}}, nil
+	return &courseDetail{courseHead: h}, nil
 }
 
 func (s *Server) expandCourseDetail(site Site) func(context.Context, []*courseDetail) error {
 	return func(ctx context.Context, cs []*courseDetail) error {
-		ids := make([]string, len(cs))
-		for i, c := range cs {
-			ids[i] = c.CourseID
-		}
+		ids, _ := indexBy(cs, func(c *courseDetail) string { return c.CourseID })
 		staff, err := s.courseStaff(ctx, ids)
 		if err != nil {
 			return err
@@ -436,32 +425,16 @@ func (m *monthAggScan) agg() cdmAgg {
 }
 
 func (s *Server) coursesDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, _, isList, err := coursePath(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !isList {
-		serveDetail(s, w, r, query{"SELECT " + courseCols + siteCoursesFrom + " WHERE sc.site_id = ? AND sc.course_id = ?", []any{rc.site.ID, id}},
-			scanCourseDetail, s.expandCourseDetail(rc.site))
-		return
-	}
-	p := newParams(r)
-	var wh where
-	courseFilters(p, &wh, rc.site)
-	p.search(&wh, "c.display_name", "c.course_id")
-	order := p.orderBy(courseOrdering)
-	month := calendar.Of(s.now()).MonthStart()
-	serveList(s, w, r, p, list[*courseDetail]{
+	serveCourseTree(s, w, r, rc.site, list[*courseDetail]{
 		name:   "courses-detail",
 		pager:  limitOffset{1000},
-		count:  query{"SELECT COUNT(*)" + siteCoursesFrom + wh.sql(), wh.args},
-		rows:   query{"SELECT " + courseCols + siteCoursesFrom + wh.sql() + " ORDER BY " + order, wh.args},
 		scan:   scanCourseDetail,
 		expand: s.expandCourseDetail(rc.site),
-		csvFlat: &flatCSV{
-			// One record per course with the current month's values of the
-			// four series.
+	}, func(wh where, order string) *flatCSV {
+		// One record per course with the current month's values of the
+		// four series.
+		month := calendar.Of(s.now()).MonthStart()
+		return &flatCSV{
 			q: query{"SELECT " + courseCols + ", " + monthAggCols + siteCoursesFrom + monthAggJoin + wh.sql() + " ORDER BY " + order,
 				append([]any{rc.site.ID, month, month.MonthEnd()}, wh.args...)},
 			header: append(append([]string(nil), courseCSVHeader...), "learners_enrolled", "average_progress", "average_days_to_complete", "users_completed"),
@@ -476,6 +449,6 @@ func (s *Server) coursesDetail(w http.ResponseWriter, r *http.Request, rc *reqCt
 				a := m.agg()
 				return append(courseCSV(c), csvInt(a.maxEnrolled), csvFloat(a.avgProgress()), csvInt(a.avgDays()), csvInt(a.maxCompleted)), nil
 			},
-		},
+		}
 	})
 }

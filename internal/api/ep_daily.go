@@ -22,6 +22,26 @@ func dateFilters(p *params, w *where, col string) {
 	}
 }
 
+// siteSnapshotWhere restricts a table of a site's dated snapshots (alias
+// a) to the site and by ?date_for= and the ?date_ range: the filters every
+// daily and MAU metrics list shares.
+func siteSnapshotWhere(p *params, site Site, a string) where {
+	var wh where
+	wh.add(a+".site_id = ?", site.ID)
+	dateFilters(p, &wh, a+".date_for")
+	return wh
+}
+
+// courseSnapshotWhere is siteSnapshotWhere for per-course snapshots (alias
+// m), with ?course_id=.
+func courseSnapshotWhere(p *params, site Site) where {
+	wh := siteSnapshotWhere(p, site, "m")
+	if c, ok := p.courseID("course_id"); ok {
+		wh.add("m.course_id = ?", c)
+	}
+	return wh
+}
+
 // ---- course-daily-metrics ----
 
 func scanCDM(rows *sql.Rows) (*cdmItem, error) {
@@ -34,12 +54,7 @@ func scanCDM(rows *sql.Rows) (*cdmItem, error) {
 
 func (s *Server) courseDailyList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := newParams(r)
-	var wh where
-	wh.add("m.site_id = ?", rc.site.ID)
-	dateFilters(p, &wh, "m.date_for")
-	if c, ok := p.courseID("course_id"); ok {
-		wh.add("m.course_id = ?", c)
-	}
+	wh := courseSnapshotWhere(p, rc.site)
 	order := p.orderBy(ordering{
 		fields: map[string][]string{"date_for": {"m.date_for"}, "course_id": {"m.course_id"}, "id": {"m.id"}},
 		def:    "m.date_for DESC, m.course_id",
@@ -57,12 +72,7 @@ func (s *Server) courseDailyList(w http.ResponseWriter, r *http.Request, rc *req
 }
 
 func (s *Server) courseDailyDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT " + cdmCols + " FROM figures_coursedailymetrics m WHERE m.id = ? AND m.site_id = ?", []any{id, rc.site.ID}}, scanCDM, nil)
+	serveByID(s, w, r, "SELECT "+cdmCols+" FROM figures_coursedailymetrics m WHERE m.id = ? AND m.site_id = ?", scanCDM, rc.site.ID)
 }
 
 // ---- site-daily-metrics ----
@@ -104,9 +114,7 @@ func scanSDM(site Site) func(*sql.Rows) (sdmItem, error) {
 
 func (s *Server) siteDailyList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := newParams(r)
-	var wh where
-	wh.add("d.site_id = ?", rc.site.ID)
-	dateFilters(p, &wh, "d.date_for")
+	wh := siteSnapshotWhere(p, rc.site, "d")
 	order := p.orderBy(ordering{fields: map[string][]string{"date_for": {"d.date_for"}, "id": {"d.id"}}, def: "d.date_for DESC", tie: "d.id"})
 	serveList(s, w, r, p, list[sdmItem]{
 		name:  "site-daily-metrics",
@@ -125,10 +133,5 @@ func (s *Server) siteDailyList(w http.ResponseWriter, r *http.Request, rc *reqCt
 }
 
 func (s *Server) siteDailyDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT " + sdmCols + " FROM figures_sitedailymetrics d WHERE d.id = ? AND d.site_id = ?", []any{id, rc.site.ID}}, scanSDM(rc.site), nil)
+	serveByID(s, w, r, "SELECT "+sdmCols+" FROM figures_sitedailymetrics d WHERE d.id = ? AND d.site_id = ?", scanSDM(rc.site), rc.site.ID)
 }

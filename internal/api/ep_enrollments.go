@@ -44,11 +44,7 @@ func scanEnrollmentMetric(rows *sql.Rows) (enrollmentMetric, error) {
 		return m, err
 	}
 	if uid.Valid {
-		m.User = &userRef{ID: uid.Int64, Username: username.String}
-		if hasProfile.Bool {
-			n := name.String
-			m.User.Fullname = &n
-		}
+		m.User = &userRef{ID: uid.Int64, Username: username.String, Fullname: profileName(name.String, hasProfile.Bool)}
 	}
 	m.DateFor = d.String()
 	m.Completed = m.SectionsWorked > 0 && m.SectionsWorked == m.SectionsPossible
@@ -72,20 +68,10 @@ func enrollmentMetricRecord(m enrollmentMetric) []string {
 func enrollmentMetricFilters(p *params, w *where, site Site) {
 	w.add("g.site_id = ?", site.ID)
 	if _, given := p.q["course_ids"]; given {
-		ids := p.courseIDs("course_ids")
-		vals := make([]any, len(ids))
-		for i, id := range ids {
-			vals[i] = id
-		}
-		w.in("g.course_id", vals)
+		w.in("g.course_id", database.Args(p.courseIDs("course_ids")))
 	}
 	if _, given := p.q["user_ids"]; given {
-		ids := p.intList("user_ids")
-		vals := make([]any, len(ids))
-		for i, id := range ids {
-			vals[i] = id
-		}
-		w.in("g.user_id", vals)
+		w.in("g.user_id", database.Args(p.intList("user_ids")))
 	}
 	from, to := p.dateRange("date")
 	if !from.IsZero() {
@@ -196,12 +182,7 @@ func (s *Server) enrollmentMetricsCompletedIDs(w http.ResponseWriter, r *http.Re
 }
 
 func (s *Server) enrollmentMetricsDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT " + lcgmCols + lcgmFrom + " WHERE g.id = ? AND g.site_id = ?", []any{id, rc.site.ID}}, scanEnrollmentMetric, nil)
+	serveByID(s, w, r, "SELECT "+lcgmCols+lcgmFrom+" WHERE g.id = ? AND g.site_id = ?", scanEnrollmentMetric, rc.site.ID)
 }
 
 // ---- course-enrollments ----
@@ -235,11 +216,7 @@ func scanCourseEnrollment(rows *sql.Rows) (courseEnrollment, error) {
 	if err := rows.Scan(&e.ID, &uid, &username, &name, &hasProfile, &created, &e.IsActive, &e.Mode, &e.CourseID); err != nil {
 		return e, err
 	}
-	e.User = &userRef{ID: uid, Username: username.String}
-	if hasProfile.Bool {
-		n := name.String
-		e.User.Fullname = &n
-	}
+	e.User = &userRef{ID: uid, Username: username.String, Fullname: profileName(name.String, hasProfile.Bool)}
 	e.Created = isoTimePtr(created)
 	return e, nil
 }
@@ -276,10 +253,5 @@ func (s *Server) courseEnrollmentsList(w http.ResponseWriter, r *http.Request, r
 }
 
 func (s *Server) courseEnrollmentsDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT " + courseEnrollmentCols + courseEnrollmentFrom + " WHERE ce.id = ? AND sc.site_id = ?", []any{id, rc.site.ID}}, scanCourseEnrollment, nil)
+	serveByID(s, w, r, "SELECT "+courseEnrollmentCols+courseEnrollmentFrom+" WHERE ce.id = ? AND sc.site_id = ?", scanCourseEnrollment, rc.site.ID)
 }

@@ -37,12 +37,7 @@ func scanCourseMau(site Site) func(*sql.Rows) (courseMauItem, error) {
 
 func (s *Server) courseMauList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := newParams(r)
-	var wh where
-	wh.add("m.site_id = ?", rc.site.ID)
-	dateFilters(p, &wh, "m.date_for")
-	if c, ok := p.courseID("course_id"); ok {
-		wh.add("m.course_id = ?", c)
-	}
+	wh := courseSnapshotWhere(p, rc.site)
 	order := p.orderBy(ordering{
 		fields: map[string][]string{"date_for": {"m.date_for"}, "course_id": {"m.course_id"}, "mau": {"m.mau"}},
 		def:    "m.date_for DESC, m.course_id",
@@ -63,13 +58,7 @@ func (s *Server) courseMauList(w http.ResponseWriter, r *http.Request, rc *reqCt
 // original's route expected a course id but looked up an integer, so it
 // always answered 404.)
 func (s *Server) courseMauDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT m.mau, m.date_for, m.course_id FROM figures_coursemaumetrics m WHERE m.id = ? AND m.site_id = ?", []any{id, rc.site.ID}},
-		scanCourseMau(rc.site), nil)
+	serveByID(s, w, r, "SELECT m.mau, m.date_for, m.course_id FROM figures_coursemaumetrics m WHERE m.id = ? AND m.site_id = ?", scanCourseMau(rc.site), rc.site.ID)
 }
 
 // ---- site-mau-metrics ----
@@ -96,9 +85,7 @@ func scanSiteMau(site Site) func(*sql.Rows) (siteMauItem, error) {
 
 func (s *Server) siteMauList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := newParams(r)
-	var wh where
-	wh.add("m.site_id = ?", rc.site.ID)
-	dateFilters(p, &wh, "m.date_for")
+	wh := siteSnapshotWhere(p, rc.site, "m")
 	order := p.orderBy(ordering{fields: map[string][]string{"date_for": {"m.date_for"}, "mau": {"m.mau"}}, def: "m.date_for DESC", tie: "m.id"})
 	serveList(s, w, r, p, list[siteMauItem]{
 		name:      "site-mau-metrics",
@@ -112,13 +99,7 @@ func (s *Server) siteMauList(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 
 func (s *Server) siteMauDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT m.mau, m.date_for FROM figures_sitemaumetrics m WHERE m.id = ? AND m.site_id = ?", []any{id, rc.site.ID}},
-		scanSiteMau(rc.site), nil)
+	serveByID(s, w, r, "SELECT m.mau, m.date_for FROM figures_sitemaumetrics m WHERE m.id = ? AND m.site_id = ?", scanSiteMau(rc.site), rc.site.ID)
 }
 
 // ---- live MAU ----
@@ -155,18 +136,7 @@ func (s *Server) courseMauLive(w http.ResponseWriter, r *http.Request, rc *reqCt
 		writeJSON(w, http.StatusOK, courseMauLiveItem{MonthFor: today, Count: counts[id], CourseID: id, Domain: rc.site.Domain})
 		return
 	}
-	p := newParams(r)
-	order := p.orderBy(ordering{fields: map[string][]string{"course_id": {"sc.course_id"}}, tie: "sc.course_id"})
-	if err := p.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ids, err := s.siteCourseIDs(ctx, rc.site.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	counts, err := s.liveCourseMAU(ctx, rc.site, ids)
+	p, order, counts, err := s.liveCourseList(r, rc.site)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -182,6 +152,29 @@ func (s *Server) courseMauLive(w http.ResponseWriter, r *http.Request, rc *reqCt
 		csvHeader: []string{"month_for", "count", "course_id", "domain"},
 		csvRecord: func(m courseMauLiveItem) []string { return []string{m.MonthFor, csvInt(m.Count), m.CourseID, m.Domain} },
 	})
+}
+
+// liveCourseList is the set-up of the unpaginated lists of every site
+// course with its active learners this month (course-mau-live-metrics,
+// course-monthly-metrics): the request's parameters, the ORDER BY of
+// ?ordering=, and the live counts, read before the list's statement opens
+// since no request holds two statements open at once.
+func (s *Server) liveCourseList(r *http.Request, site Site) (*params, string, map[string]int64, error) {
+	ctx := r.Context()
+	p := newParams(r)
+	order := p.orderBy(ordering{fields: map[string][]string{"course_id": {"sc.course_id"}}, tie: "sc.course_id"})
+	if err := p.err(); err != nil {
+		return nil, "", nil, err
+	}
+	ids, err := s.siteCourseIDs(ctx, site.ID)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	live, err := s.liveCourseMAU(ctx, site, ids)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return p, order, live, nil
 }
 
 // siteMauLive answers site-mau-live-metrics/: one object (not a list).

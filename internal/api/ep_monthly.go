@@ -224,19 +224,7 @@ func (s *Server) courseMonthly(w http.ResponseWriter, r *http.Request, rc *reqCt
 // courseMonthlyList answers GET course-monthly-metrics/: every site course's
 // current month, as an unpaginated array (as the original).
 func (s *Server) courseMonthlyList(w http.ResponseWriter, r *http.Request, rc *reqCtx, month calendar.Date) {
-	ctx := r.Context()
-	p := newParams(r)
-	order := p.orderBy(ordering{fields: map[string][]string{"course_id": {"sc.course_id"}}, tie: "sc.course_id"})
-	if err := p.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ids, err := s.siteCourseIDs(ctx, rc.site.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	live, err := s.liveCourseMAU(ctx, rc.site, ids)
+	p, order, live, err := s.liveCourseList(r, rc.site)
 	if err != nil {
 		s.fail(w, r, err)
 		return

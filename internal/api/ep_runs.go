@@ -104,12 +104,7 @@ func (s *Server) pipelineRunsList(w http.ResponseWriter, r *http.Request, rc *re
 }
 
 func (s *Server) pipelineRunsDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT " + store.RunColumns + " FROM figures_run WHERE id = ?", []any{id}}, scanRunItem, nil)
+	serveByID(s, w, r, "SELECT "+store.RunColumns+" FROM figures_run WHERE id = ?", scanRunItem)
 }
 
 // scheduleItem is the pipeline-runs/schedule answer.

@@ -19,12 +19,7 @@ func scanSite(rows *sql.Rows) (Site, error) {
 func (s *Server) adminSitesList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := newParams(r)
 	var wh where
-	if v := p.str("domain"); v != "" {
-		wh.icontains("domain", v)
-	}
-	if v := p.str("name"); v != "" {
-		wh.icontains("name", v)
-	}
+	p.textFilters(&wh, textFilter{param: "domain", col: "domain"}, textFilter{param: "name", col: "name"})
 	order := p.orderBy(ordering{fields: map[string][]string{"id": {"id"}, "domain": {"domain"}, "name": {"name"}}, tie: "id"})
 	serveList(s, w, r, p, list[Site]{
 		name:      "sites",
@@ -38,10 +33,5 @@ func (s *Server) adminSitesList(w http.ResponseWriter, r *http.Request, rc *reqC
 }
 
 func (s *Server) adminSitesDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	serveDetail(s, w, r, query{"SELECT id, domain, name FROM figures_site WHERE id = ?", []any{id}}, scanSite, nil)
+	serveByID(s, w, r, "SELECT id, domain, name FROM figures_site WHERE id = ?", scanSite)
 }

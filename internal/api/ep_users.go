@@ -41,25 +41,13 @@ func (s *Server) userFilters(p *params, w *where, site Site) {
 			w.add(b.col+" = ?", v)
 		}
 	}
-	if v := p.str("username"); v != "" {
-		w.icontains("l.username", v)
-	}
-	if v := p.str("email"); v != "" {
-		w.icontains("l.email", v)
-	}
-	if v := p.str("name"); v != "" {
-		w.icontains("l.fullname", v)
-	}
-	if v := p.str("country"); v != "" {
-		w.iexact("l.country", v)
-	}
+	p.textFilters(w,
+		textFilter{param: "username", col: "l.username"},
+		textFilter{param: "email", col: "l.email"},
+		textFilter{param: "name", col: "l.fullname"},
+		textFilter{param: "country", col: "l.country", exact: true})
 	if _, given := p.q["user_ids"]; given {
-		ids := p.intList("user_ids")
-		vals := make([]any, len(ids))
-		for i, id := range ids {
-			vals[i] = id
-		}
-		w.in("l.user_id", vals)
+		w.in("l.user_id", database.Args(p.intList("user_ids")))
 	}
 	if c, ok := p.courseID("enrolled_in_course_id"); ok {
 		// Active learners of the course, course staff left out (the
@@ -76,6 +64,41 @@ func (s *Server) userFilters(p *params, w *where, site Site) {
 			w.add("l.date_joined = ?", s.db.Time(t))
 		}
 	}
+}
+
+// userListQuery applies what every user list reads from the query string
+// after its own restriction of the learners (the UserFilterSet, ?search=)
+// and returns its ORDER BY (?ordering=), so that the same query string
+// selects and orders learners alike in all of them.
+func (s *Server) userListQuery(p *params, w *where, site Site) string {
+	s.userFilters(p, w, site)
+	p.search(w, "l.username", "l.email", "l.fullname")
+	return p.orderBy(userOrdering)
+}
+
+// siteUserList is the set-up of the lists of the site's users
+// (users-general, users-detail, user-index): the request's parameters,
+// the WHERE clause and the ORDER BY.
+func (s *Server) siteUserList(r *http.Request, site Site) (*params, where, string) {
+	p := newParams(r)
+	var wh where
+	s.siteUsers(&wh, site)
+	order := s.userListQuery(p, &wh, site)
+	return p, wh, order
+}
+
+// siteUserByID is the WHERE clause of a user detail: the learner the path
+// names, if one of the site's users, so that another site's user is a 404
+// like a missing one.
+func (s *Server) siteUserByID(r *http.Request, site Site) (where, error) {
+	var wh where
+	id, err := idParam(r)
+	if err != nil {
+		return wh, err
+	}
+	wh.add("l.user_id = ?", id)
+	s.siteUsers(&wh, site)
+	return wh, nil
 }
 
 // userOrdering is the user lists' ?ordering=.
@@ -107,12 +130,16 @@ func (l *learner) dest() []any {
 }
 
 // name is the profile's full name, null without a profile.
-func (l *learner) name() *string {
-	if !l.hasProfile {
+func (l *learner) name() *string { return profileName(l.fullname, l.hasProfile) }
+
+// profileName is a learner's full name as the API answers it: the name
+// lives in the LMS profile, so a learner without one has none (null),
+// whatever the mirrored column holds.
+func profileName(name string, hasProfile bool) *string {
+	if !hasProfile {
 		return nil
 	}
-	n := l.fullname
-	return &n
+	return &name
 }
 
 // userRef is the nested user of enrollment rows: {id, username, fullname}.
@@ -173,11 +200,7 @@ var userGeneralCSV = []string{"id", "username", "email", "fullname", "country", 
 // of every site.)
 func (s *Server) expandUserCourses(site Site) func(context.Context, []*userGeneral) error {
 	return func(ctx context.Context, users []*userGeneral) error {
-		byID := map[int64]*userGeneral{}
-		ids := make([]int64, len(users))
-		for i, u := range users {
-			byID[u.ID], ids[i] = u, u.ID
-		}
+		ids, byID := indexBy(users, func(u *userGeneral) int64 { return u.ID })
 		return inBatches(ids, func(batch []any) error {
 			rows, err := s.db.Query(ctx, `SELECT ce.user_id, c.course_id, c.display_name, c.org
 FROM figures_courseenrollment ce
@@ -206,12 +229,7 @@ WHERE ce.user_id IN (`+database.Placeholders(len(batch))+`) ORDER BY ce.user_id,
 }
 
 func (s *Server) usersGeneralList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p := newParams(r)
-	var wh where
-	s.siteUsers(&wh, rc.site)
-	s.userFilters(p, &wh, rc.site)
-	p.search(&wh, "l.username", "l.email", "l.fullname")
-	order := p.orderBy(userOrdering)
+	p, wh, order := s.siteUserList(r, rc.site)
 	serveList(s, w, r, p, list[*userGeneral]{
 		name:   "users-general",
 		pager:  limitOffset{1000},
@@ -241,14 +259,11 @@ LEFT JOIN (figures_courseenrollment ce JOIN figures_sitecourse sc ON sc.course_i
 }
 
 func (s *Server) usersGeneralDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
+	wh, err := s.siteUserByID(r, rc.site)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var wh where
-	wh.add("l.user_id = ?", id)
-	s.siteUsers(&wh, rc.site)
 	serveDetail(s, w, r, query{"SELECT " + learnerCols + " FROM figures_learner l" + wh.sql(), wh.args}, scanUserGeneral, s.expandUserCourses(rc.site))
 }
 
@@ -346,11 +361,7 @@ LEFT JOIN figures_certificate cert ON cert.user_id = ce.user_id AND cert.course_
 
 // enrollmentProgressArgs are enrollmentProgressSQL's arguments.
 func (s *Server) enrollmentProgressArgs(site Site) []any {
-	args := []any{site.ID}
-	for _, st := range s.completion {
-		args = append(args, st)
-	}
-	return args
+	return append([]any{site.ID}, database.Args(s.completion)...)
 }
 
 // enrollmentProgress is one row of enrollmentProgressSQL.
@@ -417,11 +428,7 @@ func (n *nullDate) Scan(src any) error {
 // and progress history.
 func (s *Server) expandUserDetail(site Site) func(context.Context, []*userDetail) error {
 	return func(ctx context.Context, users []*userDetail) error {
-		byID := map[int64]*userDetail{}
-		ids := make([]int64, len(users))
-		for i, u := range users {
-			byID[u.ID], ids[i] = u, u.ID
-		}
+		ids, byID := indexBy(users, func(u *userDetail) int64 { return u.ID })
 		return inBatches(ids, func(batch []any) error {
 			rows, err := s.db.Query(ctx, s.enrollmentProgressSQL()+" WHERE ce.user_id IN ("+database.Placeholders(len(batch))+") ORDER BY ce.user_id, ce.course_id",
 				append(s.enrollmentProgressArgs(site), batch...)...)
@@ -481,12 +488,7 @@ var userDetailCSV = []string{"id", "username", "name", "email", "country", "is_a
 	"points_possible", "points_earned", "sections_worked", "sections_possible"}
 
 func (s *Server) usersDetailList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p := newParams(r)
-	var wh where
-	s.siteUsers(&wh, rc.site)
-	s.userFilters(p, &wh, rc.site)
-	p.search(&wh, "l.username", "l.email", "l.fullname")
-	order := p.orderBy(userOrdering)
+	p, wh, order := s.siteUserList(r, rc.site)
 	serveList(s, w, r, p, list[*userDetail]{
 		name:   "users-detail",
 		pager:  limitOffset{20},
@@ -532,14 +534,11 @@ func (s *Server) usersDetailList(w http.ResponseWriter, r *http.Request, rc *req
 }
 
 func (s *Server) usersDetailDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
+	wh, err := s.siteUserByID(r, rc.site)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var wh where
-	wh.add("l.user_id = ?", id)
-	s.siteUsers(&wh, rc.site)
 	serveDetail(s, w, r, query{"SELECT " + learnerCols + " FROM figures_learner l" + wh.sql(), wh.args}, scanUserDetail, s.expandUserDetail(rc.site))
 }
 
@@ -554,19 +553,12 @@ func scanUserRef(rows *sql.Rows) (userRef, error) {
 	if err := rows.Scan(&u.ID, &u.Username, &name, &hasProfile); err != nil {
 		return u, err
 	}
-	if hasProfile {
-		u.Fullname = &name
-	}
+	u.Fullname = profileName(name, hasProfile)
 	return u, nil
 }
 
 func (s *Server) userIndexList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p := newParams(r)
-	var wh where
-	s.siteUsers(&wh, rc.site)
-	s.userFilters(p, &wh, rc.site)
-	p.search(&wh, "l.username", "l.email", "l.fullname")
-	order := p.orderBy(userOrdering)
+	p, wh, order := s.siteUserList(r, rc.site)
 	serveList(s, w, r, p, list[userRef]{
 		name:      "user-index",
 		pager:     limitOffset{20},
@@ -579,14 +571,11 @@ func (s *Server) userIndexList(w http.ResponseWriter, r *http.Request, rc *reqCt
 }
 
 func (s *Server) userIndexDetail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := idParam(r)
+	wh, err := s.siteUserByID(r, rc.site)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var wh where
-	wh.add("l.user_id = ?", id)
-	s.siteUsers(&wh, rc.site)
 	serveDetail(s, w, r, query{"SELECT l.user_id, l.username, l.fullname, l.has_profile FROM figures_learner l" + wh.sql(), wh.args}, scanUserRef, nil)
 }
 
@@ -624,9 +613,7 @@ func scanLearnerMetrics(rows *sql.Rows) (*learnerMetrics, error) {
 	if err := rows.Scan(&lm.ID, &lm.Username, &lm.Email, &name, &hasProfile, &lm.IsActive, &joined); err != nil {
 		return nil, err
 	}
-	if hasProfile {
-		lm.Fullname = &name
-	}
+	lm.Fullname = profileName(name, hasProfile)
 	lm.DateJoined = csvPtr(isoTimePtr(joined), csvStr)
 	lm.EnrollmentdataSet = []enrollmentDataItem{}
 	return &lm, nil
@@ -659,9 +646,7 @@ func learnerMetricsFilter(site Site, courses []string) (string, []any) {
 	args := []any{site.ID}
 	if len(courses) > 0 {
 		cond += " AND e.course_id IN (" + database.Placeholders(len(courses)) + ")"
-		for _, c := range courses {
-			args = append(args, c)
-		}
+		args = append(args, database.Args(courses)...)
 	}
 	return cond, args
 }
@@ -671,11 +656,7 @@ func learnerMetricsFilter(site Site, courses []string) (string, []any) {
 // row of every site, whatever the filter).
 func (s *Server) expandLearnerMetrics(site Site, courses []string) func(context.Context, []*learnerMetrics) error {
 	return func(ctx context.Context, users []*learnerMetrics) error {
-		byID := map[int64]*learnerMetrics{}
-		ids := make([]int64, len(users))
-		for i, u := range users {
-			byID[u.ID], ids[i] = u, u.ID
-		}
+		ids, byID := indexBy(users, func(u *learnerMetrics) int64 { return u.ID })
 		cond, args := learnerMetricsFilter(site, courses)
 		return inBatches(ids, func(batch []any) error {
 			rows, err := s.db.Query(ctx, "SELECT "+enrollmentDataCols+" FROM figures_enrollmentdata e WHERE "+cond+
@@ -712,9 +693,7 @@ func (s *Server) learnerMetricsList(w http.ResponseWriter, r *http.Request, rc *
 	// courses): an index probe per learner on (site_id, user_id) or
 	// (site_id, course_id, user_id).
 	wh.add(s.exists("SELECT 1 FROM figures_enrollmentdata e WHERE e.user_id = l.user_id AND "+cond), condArgs...)
-	s.userFilters(p, &wh, rc.site)
-	p.search(&wh, "l.username", "l.email", "l.fullname")
-	order := p.orderBy(userOrdering)
+	order := s.userListQuery(p, &wh, rc.site)
 	serveList(s, w, r, p, list[*learnerMetrics]{
 		name:   "learner-metrics",
 		pager:  limitOffset{20},
@@ -738,12 +717,8 @@ func (s *Server) learnerMetricsList(w http.ResponseWriter, r *http.Request, rc *
 				if err != nil {
 					return nil, err
 				}
-				fullname := ""
-				if hasProfile {
-					fullname = name
-				}
 				pd := e.ProgressDetails
-				return []string{csvInt(id), username, email, fullname, csvBool(active), csvPtr(isoTimePtr(joined), csvStr),
+				return []string{csvInt(id), username, email, csvPtr(profileName(name, hasProfile), csvStr), csvBool(active), csvPtr(isoTimePtr(joined), csvStr),
 					csvInt(e.ID), e.CourseID, csvPtr(e.DateEnrolled, csvStr), csvBool(e.IsEnrolled), csvBool(e.IsCompleted), csvFloat(e.ProgressPercent),
 					csvFloat(pd.PointsPossible), csvFloat(pd.PointsEarned), csvInt(pd.SectionsWorked), csvInt(pd.SectionsPossible)}, nil
 			},

@@ -312,6 +312,18 @@ func serveDetail[T any](s *Server, w http.ResponseWriter, r *http.Request, q que
 	w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
+// serveByID answers a detail route keyed by a row's integer id: q selects
+// the row by that id, its first argument, then by args (the site's id, for
+// a site's rows, so that another site's row is a 404 like a missing one).
+func serveByID[T any](s *Server, w http.ResponseWriter, r *http.Request, q string, scan func(*sql.Rows) (T, error), args ...any) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	serveDetail(s, w, r, query{q, append([]any{id}, args...)}, scan, nil)
+}
+
 // idParam reads the integer id of a detail path; a non-integer is 404, as
 // the original's router pattern would not have matched it.
 func idParam(r *http.Request) (int64, error) {

@@ -242,6 +242,29 @@ func (w *where) iexact(expr, val string) {
 	w.add("LOWER("+expr+") = ?", strings.ToLower(val))
 }
 
+// textFilter is a query-string filter on a text column, matched as the
+// original's filter sets match text: case-insensitively, on a substring
+// (icontains) or, with exact, on the whole value (iexact).
+type textFilter struct {
+	param, col string
+	exact      bool
+}
+
+// textFilters applies the filters whose parameters are given, in order, so
+// that a list declares its text filters as a table.
+func (p *params) textFilters(w *where, fs ...textFilter) {
+	for _, f := range fs {
+		v := p.str(f.param)
+		switch {
+		case v == "":
+		case f.exact:
+			w.iexact(f.col, v)
+		default:
+			w.icontains(f.col, v)
+		}
+	}
+}
+
 // search adds DRF SearchFilter semantics: the terms of ?search= (split on
 // whitespace and commas) must each match, case-insensitively as a
 // substring, at least one of fields.
