@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,7 @@ type serveOptions struct {
 	trustProxy             bool
 	liveTTL                time.Duration
 	dbConns                int
+	maxInFlight            int
 	completion             []string
 	schedule               string
 	workflow, grades       string
@@ -47,6 +49,7 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	fl.BoolVar(&o.trustProxy, "trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-Host (behind a reverse proxy)")
 	fl.DurationVar(&o.liveTTL, "live-ttl", 5*time.Minute, "how long a live (LMS) monthly active user count is reused")
 	fl.IntVar(&o.dbConns, "db-conns", 16, "store connections at most")
+	fl.IntVar(&o.maxInFlight, "max-in-flight", 2*runtime.GOMAXPROCS(0), "API requests served at once, the others queued in arrival order (0: no bound); keep it at most --db-conns")
 	fl.StringSliceVar(&o.completion, "completion-status", pipeline.DefaultCompletion, "certificate statuses counted as completions (as the pipeline's)")
 	fl.StringVar(&o.schedule, "schedule", "", "run the pipeline in this process on a schedule (UTC): daily@02:00 or \"every 15m\"; needs --lms")
 	fl.StringVar(&o.workflow, "workflow", "next", "workflow of scheduled runs: next, legacy or incremental")
@@ -153,7 +156,7 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	}
 	h, err := api.NewHandler(api.Config{
 		Store: st, Auth: auth, Live: live, DefaultSite: o.defaultSite, TrustProxy: o.trustProxy, CompletionStatuses: o.completion,
-		Registerer: reg, Gatherer: reg, Logger: slog.Default(), Schedule: schedule,
+		Registerer: reg, Gatherer: reg, Logger: slog.Default(), Schedule: schedule, MaxInFlight: o.maxInFlight,
 	})
 	if err != nil {
 		return fail(err)

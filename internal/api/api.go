@@ -72,6 +72,13 @@ type Config struct {
 	// whether one of its runs is in progress. Nil: no scheduler is
 	// configured (the pipeline runs from cron or by hand).
 	Schedule func() (spec string, next time.Time, running bool)
+	// MaxInFlight bounds the /figures/api/ requests served at once; the
+	// others wait in arrival order (0: no bound). Set it to the store's
+	// connection pool: database/sql hands a freed connection to a random
+	// waiter, so under a burst some requests would otherwise wait many
+	// times the median, while an arrival-order queue in front of the pool
+	// keeps the slowest requests close to the rest.
+	MaxInFlight int
 }
 
 // Server is the API's http.Handler. It serves /figures/api/..., /metrics
@@ -92,6 +99,10 @@ type Server struct {
 	siteCache  siteCache
 	counts     countCache
 	completion []string
+
+	// gate holds a slot per request in flight (Config.MaxInFlight); nil
+	// when unbounded.
+	gate chan struct{}
 
 	// rowHook, when set (tests only), is called for every row a CSV export
 	// reads from the database, so a test can see that output leaves before
@@ -152,7 +163,10 @@ func NewHandler(cfg Config) (*Server, error) {
 	}
 	s.spec = spec
 	s.routes()
-	s.h = s.met.instrument(s.readOnly(s.mux))
+	if cfg.MaxInFlight > 0 {
+		s.gate = make(chan struct{}, cfg.MaxInFlight)
+	}
+	s.h = s.met.instrument(s.readOnly(s.admit(s.mux)))
 	return s, nil
 }
 
@@ -173,6 +187,30 @@ func (s *Server) readOnly(next http.Handler) http.Handler {
 			writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %q not allowed.", r.Method))
 			return
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// admit serves the /figures/api/ requests at most MaxInFlight at a time,
+// in arrival order: goroutines blocked sending on a channel are woken
+// first-in, first-out. /healthz and /metrics are not held back, so that a
+// busy server is not reported down. A request whose caller leaves while it
+// waits is dropped without touching the store.
+func (s *Server) admit(next http.Handler) http.Handler {
+	if s.gate == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/figures/api/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case s.gate <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-s.gate }()
 		next.ServeHTTP(w, r)
 	})
 }
