@@ -12,6 +12,7 @@ import (
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/progress"
+	"github.com/figures-analytics/figures/internal/queue"
 	"github.com/figures-analytics/figures/internal/store"
 )
 
@@ -85,6 +86,8 @@ func openPipeline(ctx context.Context, lmsURL, storeURL string) (*lms.Reader, *s
 
 func newRunCmd() *cobra.Command {
 	var f pipelineFlags
+	var redisURL, queueName string
+	var taskSize int
 	cmd := &cobra.Command{
 		Use:   "run --lms URL --store URL [--date YYYY-MM-DD] [--workflow next|legacy|incremental]",
 		Short: "Compute one day's metrics from the LMS into the store",
@@ -99,8 +102,14 @@ Workflows (--workflow, FIGURES_WORKFLOW; default next):
   incremental  everything changed (StudentModule and persisted grades) since the last
                incremental run's watermark; days that ended since then get their metrics
 
+--redis URL spreads the enrollment stage over "figures worker" processes: the run
+splits the enrollments it selects (legacy: the courses) into tasks of --task-size,
+enqueues them in Redis, waits for the workers, then writes the aggregates.
+
 Exit status: 0 when everything completed; 3 when the run completed but some courses
 or enrollments failed (each recorded in figures_pipelineerror); 1 when the run failed.`,
+		Example: `  figures run --lms mysql://reader:pw@replica:3306/edxapp --store sqlite:///figures.db
+  figures run --lms ... --store mysql://figures@db/figures --redis redis://127.0.0.1:6379/0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.config()
@@ -114,6 +123,14 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 			}
 			defer r.Close()
 			defer st.Close()
+			if redisURL != "" {
+				d, err := queue.NewDispatcher(redisURL, queue.DispatcherOptions{Queue: queueName})
+				if err != nil {
+					return err
+				}
+				defer d.Close()
+				cfg.Distributor, cfg.TaskSize = d, taskSize
+			}
 			var finish func()
 			cfg.Progress, finish = progressFunc()
 			rep, err := pipeline.Run(ctx, r, st, cfg)
@@ -129,6 +146,9 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 		},
 	}
 	f.register(cmd, true, true)
+	cmd.Flags().StringVar(&redisURL, "redis", "", "distribute the enrollment stage over figures worker processes through this Redis (redis://host:6379/0)")
+	cmd.Flags().StringVar(&queueName, "queue", queue.DefaultQueue, "with --redis: the queue the workers serve")
+	cmd.Flags().IntVar(&taskSize, "task-size", pipeline.DefaultTaskSize, "with --redis: enrollments per task")
 	return cmd
 }
 

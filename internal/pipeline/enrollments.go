@@ -103,7 +103,16 @@ func (rn *runner) next(ctx context.Context, day *dayActivity) error {
 	return rn.recompute(ctx, w)
 }
 
-// recompute computes the progress of a set of enrollments in batches and
+// recompute computes the progress of a set of enrollments and writes it:
+// on the workers of Config.Distributor when there is one, here otherwise.
+func (rn *runner) recompute(ctx context.Context, w work) error {
+	if rn.cfg.Distributor != nil {
+		return rn.distributeWork(ctx, w)
+	}
+	return rn.recomputeHere(ctx, w)
+}
+
+// recomputeHere computes the progress of a set of enrollments in batches and
 // writes their enrollment data and grade metrics: per course and batch of
 // learners, one query per table, never one per enrollment; and one store
 // transaction per group of up to writeGroup rows.
@@ -114,7 +123,7 @@ func (rn *runner) next(ctx context.Context, day *dayActivity) error {
 // during the LMS's reads. Batches are written in course order, as read;
 // everything that touches the report or the store happens in this
 // goroutine.
-func (rn *runner) recompute(ctx context.Context, w work) error {
+func (rn *runner) recomputeHere(ctx context.Context, w work) error {
 	var users []int
 	seen := map[int]bool{}
 	courses := make([]string, 0, len(w))

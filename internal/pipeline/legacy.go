@@ -28,6 +28,9 @@ func (rn *runner) legacy(ctx context.Context, d calendar.Date) error {
 	if rn.cfg.LegacySample > 0 {
 		return rn.legacySample(ctx, d)
 	}
+	if rn.cfg.Distributor != nil {
+		return rn.distributeLegacy(ctx)
+	}
 	courses := rn.scope.CourseIDs()
 	for i, c := range courses {
 		if err := ctx.Err(); err != nil {

@@ -106,6 +106,15 @@ type Config struct {
 	// own counters at stage boundaries (the benchmark reads the LMS
 	// session's status counters there).
 	OnStage func(stage string, done bool)
+	// Distributor, when set, runs the enrollment stage on workers (see
+	// Task): the run itself reads the scope, mirrors the directory, reads
+	// the day's activity, splits the enrollments it selects into tasks of
+	// TaskSize, waits for the workers, then writes the aggregates. Nil runs
+	// everything in this process.
+	Distributor Distributor
+	// TaskSize is the most enrollments a distributed task holds (0:
+	// DefaultTaskSize); legacy tasks are one course each.
+	TaskSize int
 
 	lmsClock bool
 }

@@ -2,19 +2,17 @@ package pipeline_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
-	"github.com/figures-analytics/figures/internal/course"
-	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/database/dbtest"
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/progress"
 	"github.com/figures-analytics/figures/internal/store"
 	"github.com/figures-analytics/figures/internal/synth"
+	"github.com/figures-analytics/figures/internal/synth/synthtest"
 )
 
 // On the synthetic LMS, compare finds legacy and next identical on every
@@ -26,30 +24,13 @@ func TestCompareEveryDaySynthetic(t *testing.T) {
 			u := url(t)
 			ctx := context.Background()
 			end := calendar.MustParse("2026-10-31")
-			db, err := database.Open(ctx, u, database.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum, err := synth.Generate(ctx, db, synth.Options{Scale: synth.Small, Seed: 7, EndDate: end, Days: 30,
-				OLXDir: filepath.Join(t.TempDir(), "olx"), SharedData: synth.FindSharedData()})
-			db.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			sum := synthtest.Seed(t, u, synth.Options{Scale: synth.Small, Seed: 7, EndDate: end, Days: 30})
 			st, err := store.Open(ctx, dbtest.SQLiteURL(t, "store.db"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			for _, c := range sum.Courses {
-				o, err := course.ImportOLX(c.OLX, course.ImportOptions{CourseID: c.ID})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := st.SaveOutline(ctx, o); err != nil {
-					t.Fatal(err)
-				}
-			}
+			synthtest.ImportOutlines(t, st, sum)
 			r, err := lms.Open(ctx, u)
 			if err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@
 //
 //	FIGURES_TEST_MYSQL=mysql://root@127.0.0.1:3306/
 //	FIGURES_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/
+//	FIGURES_TEST_REDIS=redis://127.0.0.1:6379/15 (the queue's tests)
 //
 // Without them those tests skip with a message saying so; with
 // FIGURES_TEST_REQUIRE_DB=1 (as .ci/run sets) an unset or unreachable server
@@ -19,6 +20,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +79,37 @@ func open(t testing.TB, url string) *database.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// RedisURL returns the Redis URL of FIGURES_TEST_REDIS (a database the
+// tests may fill and empty), after checking that the server accepts
+// connections; without it the test skips, or fails when Required.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("FIGURES_TEST_REDIS")
+	fail := t.Skip
+	if Required() {
+		fail = t.Fatal
+	}
+	if url == "" {
+		fail("Redis tests disabled: set FIGURES_TEST_REDIS to a Redis URL such as redis://127.0.0.1:6379/15")
+		return ""
+	}
+	u, err := neturl.Parse(url)
+	if err != nil || u.Host == "" {
+		t.Fatalf("FIGURES_TEST_REDIS=%q: want redis://host:port/db", url)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host += ":6379"
+	}
+	c, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		fail(fmt.Sprintf("Redis unreachable at %s: %v", url, err))
+		return ""
+	}
+	c.Close()
+	return url
 }
 
 // Required reports whether server-backed tests must run (FIGURES_TEST_REQUIRE_DB=1).
