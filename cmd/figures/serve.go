@@ -17,6 +17,7 @@ import (
 	"github.com/figures-analytics/figures/internal/api"
 	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/pipeline"
+	"github.com/figures-analytics/figures/internal/queue"
 	"github.com/figures-analytics/figures/internal/store"
 )
 
@@ -35,6 +36,7 @@ type serveOptions struct {
 	completion             []string
 	schedule               string
 	workflow, grades       string
+	redisURL, queue        string
 }
 
 func (o *serveOptions) register(cmd *cobra.Command) {
@@ -54,6 +56,8 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	fl.StringVar(&o.schedule, "schedule", "", "run the pipeline in this process on a schedule (UTC): daily@02:00 or \"every 15m\"; needs --lms")
 	fl.StringVar(&o.workflow, "workflow", "next", "workflow of scheduled runs: next, legacy or incremental")
 	fl.StringVar(&o.grades, "grades", "persisted", "grade source of scheduled runs: persisted or studentmodule")
+	fl.StringVar(&o.redisURL, "redis", "", "scheduled runs spread their enrollment stage over figures worker processes through this Redis")
+	fl.StringVar(&o.queue, "queue", queue.DefaultQueue, "with --redis: the queue the workers serve")
 }
 
 // serveMount adds handlers beside the API (the dashboard registers one in
@@ -234,7 +238,8 @@ last run.
 With --schedule (and --lms), the server also runs the pipeline on that
 schedule, like the original's daily Celery task: --schedule daily@02:00
 --workflow next, or --schedule "every 15m" --workflow incremental. The
-dashboard's pipeline page shows the next run.
+dashboard's pipeline page shows the next run. With --redis, the scheduled runs
+spread their enrollment stage over "figures worker" processes.
 
 SIGINT or SIGTERM stops the server gracefully.`,
 		Args: cobra.NoArgs,

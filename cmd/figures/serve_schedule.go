@@ -8,6 +8,7 @@ import (
 
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/progress"
+	"github.com/figures-analytics/figures/internal/queue"
 )
 
 // startScheduler runs the pipeline in the serving process on o.schedule, as
@@ -29,6 +30,14 @@ func startScheduler(ctx context.Context, o serveOptions) (func() (string, time.T
 	if err != nil {
 		return nil, nil, err
 	}
+	if o.redisURL != "" {
+		// Say now, not at the first run hours later, that Redis is amiss.
+		d, err := queue.NewDispatcher(o.redisURL, queue.DispatcherOptions{Queue: o.queue})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--redis: %w", err)
+		}
+		d.Close()
+	}
 	site := o.defaultSite
 	if site == 0 {
 		site = 1
@@ -40,7 +49,16 @@ func startScheduler(ctx context.Context, o serveOptions) (func() (string, time.T
 		}
 		defer r.Close()
 		defer st.Close()
-		rep, err := pipeline.Run(ctx, r, st, pipeline.Config{Workflow: wf, Grades: src, DefaultSite: site, Completion: o.completion})
+		cfg := pipeline.Config{Workflow: wf, Grades: src, DefaultSite: site, Completion: o.completion}
+		if o.redisURL != "" {
+			d, err := queue.NewDispatcher(o.redisURL, queue.DispatcherOptions{Queue: o.queue})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			cfg.Distributor = d
+		}
+		rep, err := pipeline.Run(ctx, r, st, cfg)
 		if err != nil {
 			return err
 		}

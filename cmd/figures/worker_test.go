@@ -69,3 +69,23 @@ func TestRunWithWorker(t *testing.T) {
 		t.Errorf("run with an unreachable Redis: exit %d (%v)", exitCode(err), err)
 	}
 }
+
+// serve --schedule --redis checks Redis when it starts, not at its first
+// run hours later.
+func TestScheduleWithRedis(t *testing.T) {
+	redisURL := dbtest.RedisURL(t)
+	o := serveOptions{schedule: "daily@02:00", lmsURL: "sqlite:///unused.db", storeURL: "sqlite:///unused.db",
+		workflow: "next", grades: "persisted", redisURL: "redis://127.0.0.1:1/0", queue: "figures"}
+	if _, _, err := startScheduler(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--redis: queue: Redis redis://127.0.0.1:1/0 does not answer") {
+		t.Errorf("unreachable Redis: %v", err)
+	}
+	o.redisURL = redisURL
+	info, stop, err := startScheduler(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if spec, _, running := info(); spec != "daily@02:00" || running {
+		t.Errorf("schedule %q, running %v", spec, running)
+	}
+}
