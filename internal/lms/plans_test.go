@@ -113,8 +113,7 @@ func TestQueryPlans(t *testing.T) {
 			map[string][]string{"grades_persistentcoursegrade": {"modified_course_id"}}},
 		{"overrides changed", gradesChangedQueries[2], []any{from, to},
 			map[string][]string{"o": {"grades_persistentsubsectiongradeoverride_modified_idx"}, "g": {"PRIMARY"}}},
-		{"enrolled courses", enrolledCoursesQuery, nil,
-			map[string][]string{"student_courseenrollment": {"student_courseenrollment_course_id_idx"}}},
+		{"enrolled courses after bounds", nextCoursesQuery(3), []any{"", course, "course-v1:Z+Z+Z"}, nil},
 		{"users page", usersPageQuery, []any{100, 5000},
 			map[string][]string{"u": {"PRIMARY"}, "p": {"user_id"}}},
 		{"enrollments page", enrollmentsPageQuery, []any{100, 5000},
@@ -128,16 +127,21 @@ func TestQueryPlans(t *testing.T) {
 	smallTables := map[string]string{
 		"course staff": "course teams: a few rows per course, most of them the roles asked for",
 	}
-	// Queries whose cost must not grow with the table: a loose index scan.
-	looseScan := map[string]bool{"enrolled courses": true}
+	// Queries whose cost must not grow with the table: index dives the
+	// optimizer resolves before execution.
+	dives := map[string]bool{"enrolled courses after bounds": true}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := dbtest.Explain(t, db, tc.query, tc.args...)
-			if looseScan[tc.name] {
+			if dives[tc.name] {
 				for _, row := range plan {
-					if !strings.Contains(row["Extra"], "Using index for group-by") {
-						t.Errorf("%s: not a loose index scan: %v", tc.name, row)
+					// Resolved by one dive while planning: found, not found, or
+					// the UNION's own rows.
+					switch row["Extra"] {
+					case "Select tables optimized away", "No matching min/max row", "No tables used":
+						continue
 					}
+					t.Errorf("%s: not an index dive: %v", tc.name, row)
 				}
 			}
 			for _, row := range plan {
