@@ -123,6 +123,9 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 			}
 			defer r.Close()
 			defer st.Close()
+			if taskSize < 1 {
+				return fmt.Errorf("--task-size %d: want at least 1 enrollment per task", taskSize)
+			}
 			if redisURL != "" {
 				d, err := queue.NewDispatcher(redisURL, queue.DispatcherOptions{Queue: queueName})
 				if err != nil {

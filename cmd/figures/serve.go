@@ -90,6 +90,9 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	if o.storeURL == "" {
 		return nil, nil, errors.New("--store is required (or FIGURES_STORE)")
 	}
+	if o.maxInFlight < 0 {
+		return nil, nil, fmt.Errorf("--max-in-flight %d: want 0 (no bound) or more", o.maxInFlight)
+	}
 	// Migrate first (the API's own tables), then serve from a read-only
 	// session: the API never writes, and on SQLite a read-only pool is not
 	// limited to the one connection a writer gets. Credentials that cannot

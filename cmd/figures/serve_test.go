@@ -91,6 +91,9 @@ func TestTokenAndServe(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if _, _, err := buildServer(ctx, serveOptions{storeURL: storeURL, maxInFlight: -1}); err == nil || !strings.Contains(err.Error(), "--max-in-flight -1") {
+		t.Errorf("--max-in-flight -1: %v", err)
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	srv, cleanup, err := buildServer(sctx, serveOptions{storeURL: storeURL, addr: "127.0.0.1:0", dbConns: 4})
 	if err != nil {

@@ -62,6 +62,9 @@ func TestRunWithWorker(t *testing.T) {
 		t.Errorf("in one process %q, distributed %q (%v)", counts(local), counts(out), err)
 	}
 
+	if _, err := runCmd(t, "run", "--lms", res.LMSURL, "--store", res.StoreURL, "--date", end, "--task-size", "0"); err == nil || !strings.Contains(err.Error(), "--task-size 0: want at least 1") {
+		t.Errorf("run --task-size 0: %v", err)
+	}
 	if _, err := runCmd(t, "worker", "--lms", res.LMSURL, "--store", res.StoreURL); err == nil || !strings.Contains(err.Error(), "--redis, --lms and --store are required") {
 		t.Errorf("worker without --redis: %v", err)
 	}

@@ -82,15 +82,11 @@ func (fe fieldErrors) add(name, msg string) { fe[name] = append(fe[name], msg) }
 
 // Error implements error: the messages, for logs.
 func (fe fieldErrors) Error() string {
-	keys := slices.Sorted(maps.Keys(fe))
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(k + ": " + strings.Join(fe[k], " "))
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(fe)) {
+		parts = append(parts, k+": "+strings.Join(fe[k], " "))
 	}
-	return b.String()
+	return strings.Join(parts, "; ")
 }
 
 var errNotFound = &StatusError{Status: http.StatusNotFound, Detail: msgNotFound}

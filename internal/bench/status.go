@@ -79,15 +79,11 @@ func (s Status) RowsRead() int64 {
 
 // String lists the counters in name order, for logs.
 func (s Status) String() string {
-	keys := slices.Sorted(maps.Keys(s))
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		fmt.Fprintf(&b, "%s=%d", k, s[k])
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(s)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, s[k]))
 	}
-	return b.String()
+	return strings.Join(parts, " ")
 }
 
 // readStatus runs statusQuery on db. The pool must hold a single

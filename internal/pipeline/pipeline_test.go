@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -279,7 +278,6 @@ func TestRerunIsIdempotent(t *testing.T) {
 // collect_elapsed: what a re-run may change.
 func snapshot(t *testing.T, st *store.Store) string {
 	t.Helper()
-	ctx := context.Background()
 	out := ""
 	for _, q := range []string{
 		`SELECT site_id, user_id, course_id, date_for, date_enrolled, is_enrolled, is_completed, progress_percent, points_possible, points_earned, sections_worked, sections_possible FROM figures_enrollmentdata ORDER BY 1, 2, 3`,
@@ -291,39 +289,8 @@ func snapshot(t *testing.T, st *store.Store) string {
 		`SELECT site_id, course_id, date_for, mau FROM figures_coursemaumetrics ORDER BY 1, 2, 3`,
 		`SELECT site_id, date_for, mau FROM figures_sitemaumetrics ORDER BY 1, 2`,
 	} {
-		rows, err := st.DB().Query(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				switch x := v.(type) {
-				case []byte:
-					out += string(x) + " "
-				default:
-					out += fmtAny(x) + " "
-				}
-			}
-			out += "\n"
-		}
-		rows.Close()
+		out += dbtest.Dump(t, st.DB(), q)
 		out += "--\n"
 	}
 	return out
-}
-
-func fmtAny(v any) string {
-	if v == nil {
-		return "NULL"
-	}
-	return fmt.Sprint(v)
 }

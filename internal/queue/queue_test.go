@@ -67,29 +67,7 @@ func rows(t *testing.T, st *store.Store) string {
 		`SELECT site_id, user_id, course_id, date_for, points_possible, points_earned, sections_worked, sections_possible FROM figures_learnercoursegrademetrics ORDER BY 1, 2, 3, 4`,
 		`SELECT site_id, course_id, date_for, enrollment_count, active_learners_today, average_progress, num_learners_completed FROM figures_coursedailymetrics ORDER BY 1, 2, 3`,
 	} {
-		r, err := st.DB().Query(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		for r.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := r.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				if bs, ok := v.([]byte); ok {
-					v = string(bs)
-				}
-				fmt.Fprintf(&b, "%v ", v)
-			}
-			b.WriteString("\n")
-		}
-		r.Close()
+		b.WriteString(dbtest.Dump(t, st.DB(), q))
 		b.WriteString("--\n")
 	}
 	return b.String()

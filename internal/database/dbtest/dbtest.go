@@ -177,6 +177,45 @@ func example(d database.Dialect) string {
 	return "mysql://root@127.0.0.1:3306/"
 }
 
+// Dump renders the rows of query, one line each, values separated by
+// spaces (NULL for a null): what tests compare between two databases that
+// must hold the same rows.
+func Dump(t testing.TB, db *database.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				b.WriteString("NULL ")
+			case []byte:
+				b.WriteString(string(x) + " ")
+			default:
+				fmt.Fprintf(&b, "%v ", x)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // Explain returns MySQL's EXPLAIN rows for query as maps of column → value.
 func Explain(t testing.TB, db *database.DB, query string, args ...any) []map[string]string {
 	t.Helper()
