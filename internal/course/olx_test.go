@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -48,15 +49,25 @@ func TestImportOLXFixture(t *testing.T) {
 		t.Errorf("Version = %q, want 16 hex digits", o.Version)
 	}
 
-	// Chapters: ch1, ch2 and the inline ch3; ch_staff is visible_to_staff_only.
+	// Chapters: ch1, ch2, ch_staff (visible_to_staff_only: kept, marked)
+	// and the inline ch3.
 	var chapters []string
 	for _, c := range o.Chapters {
-		chapters = append(chapters, c.UsageKey+" "+c.DisplayName)
+		chapters = append(chapters, fmt.Sprintf("%s %s staff=%v", c.UsageKey, c.DisplayName, c.Access.StaffOnly))
 	}
-	wantChapters := []string{fx + "chapter+block@ch1 Week 1", fx + "chapter+block@ch2 Week 2", fx + "chapter+block@ch3 Inline Chapter"}
+	wantChapters := []string{fx + "chapter+block@ch1 Week 1 staff=false", fx + "chapter+block@ch2 Week 2 staff=false",
+		fx + "chapter+block@ch_staff Staff notes staff=true", fx + "chapter+block@ch3 Inline Chapter staff=false"}
 	if !reflect.DeepEqual(chapters, wantChapters) {
 		t.Errorf("chapters:\n got %q\nwant %q", chapters, wantChapters)
 	}
+	if o.Structure != StructureVersion || !reflect.DeepEqual(o.Start, utc("2024-01-01T00:00:00Z")) || o.SelfPaced || o.DaysEarlyForBeta != nil {
+		t.Errorf("course settings: structure %d start %v self-paced %v beta %v", o.Structure, o.Start, o.SelfPaced, o.DaysEarlyForBeta)
+	}
+	// Staff see the two staff-only subsections too.
+	if n := len(o.ForLearner(Learner{Staff: true}, *utc("2025-01-01T00:00:00Z")).Subsections()); n != 9 {
+		t.Errorf("staff see %d subsections, want 9", n)
+	}
+	learner := o.ForLearner(Learner{}, *utc("2025-01-01T00:00:00Z"))
 
 	type subWant struct {
 		key, name string
@@ -80,14 +91,15 @@ func TestImportOLXFixture(t *testing.T) {
 		// Start inherited from the course root.
 		{"exam", "Final exam", true, "Exam", utc("2024-01-01T00:00:00Z"), utc("2024-03-01T12:00:00Z"), 2},
 		// graded inherited from chapter ch2; format is not inheritable.
-		// lib1 shows lp1 (1) and lp3 (2) of lp1, lp3, lp4; lib2 lq1 (1).
-		{"lib_seq", "Randomized practice", true, "", utc("2024-01-01T00:00:00Z"), nil, 4},
+		// Without a recorded selection lib1 (max_count 2) shows its first
+		// two children, lp1 (1) and the html lh1 (0); lib2 lq1 (1).
+		{"lib_seq", "Randomized practice", true, "", utc("2024-01-01T00:00:00Z"), nil, 2},
 		// dnd 4 + ora 7 + lti 3 + lti_consumer 1 + sga 50 + staff-graded 2 +
 		// done 1 + two inline problems 1 each.
 		{"xblocks_seq", "Other XBlocks", true, "", utc("2024-01-01T00:00:00Z"), nil, 70},
 		{"seq_inline_ch", "In inline chapter", true, "Quiz", utc("2024-01-01T00:00:00Z"), nil, 1},
 	}
-	got := o.Subsections()
+	got := learner.Subsections()
 	if len(got) != len(subs) {
 		t.Fatalf("%d subsections, want %d", len(got), len(subs))
 	}
@@ -112,42 +124,53 @@ func TestImportOLXFixture(t *testing.T) {
 		raw           float64
 		graded        bool
 		library       string
+		staff         bool
 	}
 	blocks := []blockWant{
-		{"hw1", "problem+block@p_mc", "problem", wt(1.5), 1, true, ""},
+		{"hw1", "problem+block@p_mc", "problem", wt(1.5), 1, true, "", false},
 		// Dropdowns 1 + 1 + 3 (points="3") and a text input 1; weight="null".
-		{"hw1", "problem+block@p_points", "problem", nil, 6, true, ""},
-		{"hw1", "problem+block@p_weight0", "problem", wt(0), 1, true, ""},
+		{"hw1", "problem+block@p_points", "problem", nil, 6, true, "", false},
+		{"hw1", "problem+block@p_weight0", "problem", wt(0), 1, true, "", false},
 		// <stringresponse> without answer: the platform scores it 0.
-		{"hw1", "problem+block@p_bad", "problem", nil, 0, true, ""},
-		{"lesson1", "problem+block@p_noresp", "problem", nil, 0, false, ""},
+		// visible_to_staff_only on the problem itself.
+		{"hw1", "problem+block@p_staff", "problem", nil, 1, true, "", true},
+		{"hw1", "problem+block@p_bad", "problem", nil, 0, true, "", false},
+		{"lesson1", "problem+block@p_noresp", "problem", nil, 0, false, "", false},
 		// Two text inputs worth 2 points each.
-		{"lesson1", "problem+block@p_weight25", "problem", wt(2.5), 4, false, ""},
+		{"lesson1", "problem+block@p_weight25", "problem", wt(2.5), 4, false, "", false},
+		// In the staff-only vertical v_staff.
+		{"lesson1", "problem+block@p_staffunit", "problem", wt(0), 1, false, "", true},
+		{"staff_seq", "problem+block@p_staffseq", "problem", nil, 1, true, "", true},
 		// Two checkbox responses.
-		{"exam", "problem+block@p_exam", "problem", nil, 2, true, ""},
-		{"lib_seq", "problem+block@lp1", "problem", nil, 1, true, lib1},
-		{"lib_seq", "problem+block@lp3", "problem", nil, 2, true, lib1},
-		{"lib_seq", "problem+block@lp4", "problem", nil, 1, true, lib1},
-		{"lib_seq", "problem+block@lq1", "problem", nil, 1, true, lib2},
-		{"lib_seq", "problem+block@lq2", "problem", nil, 1, true, lib2},
-		{"xblocks_seq", "drag-and-drop-v2+block@dnd1", "drag-and-drop-v2", wt(4), 1, true, ""},
+		{"exam", "problem+block@p_exam", "problem", nil, 2, true, "", false},
+		{"lib_seq", "problem+block@lp1", "problem", nil, 1, true, lib1, false},
+		{"lib_seq", "problem+block@lp2", "problem", nil, 1, true, lib1, true},
+		{"lib_seq", "problem+block@lp3", "problem", nil, 2, true, lib1, false},
+		{"lib_seq", "problem+block@lp4", "problem", nil, 1, true, lib1, false},
+		{"lib_seq", "problem+block@lq1", "problem", nil, 1, true, lib2, false},
+		{"lib_seq", "problem+block@lq2", "problem", nil, 1, true, lib2, false},
+		{"xblocks_seq", "drag-and-drop-v2+block@dnd1", "drag-and-drop-v2", wt(4), 1, true, "", false},
 		// Criteria best options 5 + 2 + 0 (feedback only).
-		{"xblocks_seq", "openassessment+block@ora1", "openassessment", nil, 7, true, ""},
-		{"xblocks_seq", "lti+block@lti_scored", "lti", wt(3), 3, true, ""},
-		{"xblocks_seq", "lti_consumer+block@ltic", "lti_consumer", nil, 1, true, ""},
-		{"xblocks_seq", "edx_sga+block@sga1", "edx_sga", nil, 50, true, ""},
-		{"xblocks_seq", "staffgradedxblock+block@sg1", "staffgradedxblock", wt(2), 2, true, ""},
-		{"xblocks_seq", "done+block@done1", "done", nil, 1, true, ""},
+		{"xblocks_seq", "openassessment+block@ora1", "openassessment", nil, 7, true, "", false},
+		{"xblocks_seq", "lti+block@lti_scored", "lti", wt(3), 3, true, "", false},
+		{"xblocks_seq", "lti_consumer+block@ltic", "lti_consumer", nil, 1, true, "", false},
+		{"xblocks_seq", "edx_sga+block@sga1", "edx_sga", nil, 50, true, "", false},
+		{"xblocks_seq", "staffgradedxblock+block@sg1", "staffgradedxblock", wt(2), 2, true, "", false},
+		{"xblocks_seq", "done+block@done1", "done", nil, 1, true, "", false},
 		// display_name "Derived Name!" cleaned as opaque-keys does.
-		{"xblocks_seq", "problem+block@Derived_Name_", "problem", nil, 1, true, ""},
-		// No name at all: the tag and a content hash.
-		{"xblocks_seq", "problem+block@problem_6bef2e787b97", "problem", nil, 1, true, ""},
-		{"seq_inline_ch", "problem+block@p_ic", "problem", nil, 1, true, ""},
+		{"xblocks_seq", "problem+block@Derived_Name_", "problem", nil, 1, true, "", false},
+		// No name at all: the tag and the SHA-1 of the element as lxml
+		// serializes it (computed with lxml's etree.tostring, as the
+		// platform's importer hashes it).
+		{"xblocks_seq", "problem+block@problem_42a7f021446b", "problem", nil, 1, true, "", false},
+		// Under the staff-only chapter.
+		{"staff_only_child", "problem+block@p_soc", "problem", nil, 3, false, "", true},
+		{"seq_inline_ch", "problem+block@p_ic", "problem", nil, 1, true, "", false},
 	}
 	var all []blockWant
-	for _, s := range got {
+	for _, s := range o.Subsections() {
 		for _, b := range s.Blocks {
-			all = append(all, blockWant{strings.TrimPrefix(s.UsageKey, fx+"sequential+block@"), strings.TrimPrefix(b.UsageKey, fx), b.Type, b.Weight, b.RawPossible, b.Graded, b.Library})
+			all = append(all, blockWant{strings.TrimPrefix(s.UsageKey, fx+"sequential+block@"), strings.TrimPrefix(b.UsageKey, fx), b.Type, b.Weight, b.RawPossible, b.Graded, b.Library, b.Access.StaffOnly})
 			if b.RawUnknown {
 				t.Errorf("%s: RawUnknown set by an OLX import", b.UsageKey)
 			}
@@ -170,10 +193,13 @@ func TestImportOLXFixture(t *testing.T) {
 	}
 
 	wantLibs := []Library{
-		// lp2 is staff-only and the html child is not scorable.
-		{UsageKey: lib1, MaxCount: 2, Children: []string{fx + "problem+block@lp1", fx + "problem+block@lp3", fx + "problem+block@lp4"}},
+		// lp2 is staff-only, so a learner never sees it even if selected;
+		// the html child is not scorable, but a selection may pick it.
+		{UsageKey: lib1, MaxCount: 2, Children: []string{fx + "problem+block@lp1", fx + "problem+block@lp3", fx + "problem+block@lp4"},
+			Members: []string{fx + "problem+block@lp1", fx + "html+block@lh1", fx + "problem+block@lp2", fx + "problem+block@lp3", fx + "problem+block@lp4"}},
 		// max_count absent: the field default 1.
-		{UsageKey: lib2, MaxCount: 1, Children: []string{fx + "problem+block@lq1", fx + "problem+block@lq2"}},
+		{UsageKey: lib2, MaxCount: 1, Children: []string{fx + "problem+block@lq1", fx + "problem+block@lq2"},
+			Members: []string{fx + "problem+block@lq1", fx + "problem+block@lq2"}},
 	}
 	if !reflect.DeepEqual(got[4].Libraries, wantLibs) {
 		t.Errorf("libraries:\n got %+v\nwant %+v", got[4].Libraries, wantLibs)
@@ -182,16 +208,16 @@ func TestImportOLXFixture(t *testing.T) {
 	wantWarnings := []string{
 		"problem/p_bad.xml: problem p_bad: line 2: <stringresponse> without its required answer attribute; the platform cannot build this problem and scores it 0",
 		`sequential/xblocks_seq.xml: mystery_block m1: unknown block type "mystery_block": not scored (add a rule to internal/course/scoring.go if it publishes grades)`,
-		`sequential/xblocks_seq.xml: line 21 <problem>: inline block without url_name: id "Derived_Name_" derived from its name, as the platform does`,
-		"sequential/xblocks_seq.xml: line 24 <problem>: inline block without url_name, name or display_name: id problem_6bef2e787b97 derived from its content (the platform's id differs); learner state cannot be matched to it",
+		`sequential/xblocks_seq.xml: line 21 <problem>: inline block without url_name: id "Derived_Name_" derived from its display_name, as the platform does`,
+		"sequential/xblocks_seq.xml: line 24 <problem>: inline block without url_name, name or display_name: id problem_42a7f021446b derived from its content, as the platform derives it",
 	}
 	if !reflect.DeepEqual(o.Warnings, wantWarnings) {
 		t.Errorf("warnings:\n got %q\nwant %q", o.Warnings, wantWarnings)
 	}
 
 	wantSummary := Summary{CourseID: "course-v1:FigX+F101+2024", Chapters: 3, Subsections: 7, GradedSubsections: 5,
-		// 4 + 2 + 0 + 1 + 3 (lp1, lp3, lq1) + 9 + 1.
-		ScorableBlocks: 20, SubsectionsWithPoints: 6, PointsPossible: 87}
+		// 4 + 2 + 0 + 1 + 2 (lp1, lq1) + 9 + 1; staff-only content left out.
+		ScorableBlocks: 19, SubsectionsWithPoints: 6, PointsPossible: 85}
 	s := o.Summarize()
 	s.SubsectionList = nil
 	if !reflect.DeepEqual(s, wantSummary) {
@@ -229,8 +255,8 @@ func TestImportOLXCourseID(t *testing.T) {
 		if o.Version == base.Version {
 			t.Errorf("%s: version unchanged by a new course key", tc.id)
 		}
-		if got := o.Summarize().PointsPossible; got != 87 {
-			t.Errorf("%s: points %v, want 87", tc.id, got)
+		if got := o.Summarize().PointsPossible; got != 85 {
+			t.Errorf("%s: points %v, want 85", tc.id, got)
 		}
 	}
 	if _, err := ImportOLX("testdata/basic", ImportOptions{CourseID: "not a key"}); err == nil || !strings.Contains(err.Error(), "malformed course id") {
@@ -341,9 +367,7 @@ func TestImportOLXErrors(t *testing.T) {
 	}{
 		{"testdata/malformed", []string{"course testdata/malformed: problem/bad.xml: malformed XML", "line 4"}},
 		{"testdata/missing-pointer", []string{"vertical/v.xml: line 3", "pointer target problem/nowhere.xml missing"}},
-		{"testdata/cycle", []string{"vertical/v.xml", "a cycle"}},
-		{"testdata/bad-policy", []string{"policies/r/policy.json: malformed policy JSON"}},
-		{"testdata/wrong-root", []string{"problem/p.xml: root element is <html>, but vertical/v.xml points to it as <problem>"}},
+		{"testdata/cycle", []string{"unit/u.xml: line 2: <unit url_name=\"u\"> points back to unit/u.xml", "a cycle"}},
 		{empty, []string{"course " + empty, "no course.xml in"}},
 		{"testdata/does-not-exist", []string{"course testdata/does-not-exist", "no such file"}},
 	} {
@@ -415,7 +439,7 @@ func TestImportOLXRules(t *testing.T) {
 			subs: []sub{{"s1", false, []string{"p1"}}, {"s2", true, []string{"p2"}}},
 		},
 		{
-			name: "a staff-only ancestor hides a descendant that says false",
+			name: "a staff-only ancestor hides a descendant that says false (learner view)",
 			files: course(`<chapter><sequential url_name="s"><vertical url_name="v" visible_to_staff_only="True">`+
 				`<problem url_name="p" visible_to_staff_only="false">`+mc+`</problem></vertical>`+
 				`<problem url_name="q">`+mc+`</problem></sequential></chapter>`, nil),
@@ -434,10 +458,37 @@ func TestImportOLXRules(t *testing.T) {
 			subs: []sub{{"s", true, []string{"p"}}},
 		},
 		{
-			name:     "the same problem twice in a subsection counts once",
-			files:    course(`<chapter><sequential url_name="s"><vertical url_name="v1"><problem url_name="p"/></vertical><vertical url_name="v2"><problem url_name="p"/></vertical></sequential></chapter>`, map[string]string{"problem/p.xml": `<problem>` + mc + `</problem>`}),
-			subs:     []sub{{"s", false, []string{"p"}}},
-			warnings: []string{"problem/p.xml: problem p: appears twice in subsection block-v1:O+C+r+type@sequential+block@s; counted once, as the platform's block structure holds it once"},
+			// make_name_unique renames the second pointer of a tag that keeps
+			// state; the renamed pointer's file does not exist.
+			name:  "a second pointer to the same problem loads as an error block",
+			files: course(`<chapter><sequential url_name="s"><vertical url_name="v1"><problem url_name="p"/></vertical><vertical url_name="v2"><problem url_name="p"/></vertical></sequential></chapter>`, map[string]string{"problem/p.xml": `<problem>` + mc + `</problem>`}),
+			subs:  []sub{{"s", false, []string{"p"}}},
+			warnings: []string{`chapter/c.xml: line 1 <problem>: url_name "p" is used twice: the platform renames the second "problem_p_62cb209e9531"`,
+				`chapter/c.xml: line 1 <problem>: a second <problem url_name="p">, renamed "problem_p_62cb209e9531": the platform finds no problem/problem_p_62cb209e9531.xml and loads an error block in its place, which scores nothing`},
+		},
+		{
+			// A tag that keeps no state keeps its name: both places hold one
+			// block, counted once in a subsection.
+			name:     "the same openassessment twice in a subsection counts once",
+			files:    course(`<chapter><sequential url_name="s"><vertical url_name="v1"><openassessment url_name="o"/></vertical><vertical url_name="v2"><openassessment url_name="o"/></vertical></sequential></chapter>`, map[string]string{"openassessment/o.xml": `<openassessment><rubric><criterion><option points="2"/></criterion></rubric></openassessment>`}),
+			subs:     []sub{{"s", false, []string{"o"}}},
+			warnings: []string{"openassessment/o.xml: openassessment o: appears twice in subsection block-v1:O+C+r+type@sequential+block@s; counted once, as the platform's block structure holds it once"},
+		},
+		{
+			// A vertical pointing to itself is renamed, not followed, so it
+			// is no cycle on the platform.
+			name:  "a vertical that contains itself",
+			files: course(`<chapter><sequential url_name="s"><vertical url_name="v"/></sequential></chapter>`, map[string]string{"vertical/v.xml": `<vertical><vertical url_name="v"/><problem url_name="p">` + mc + `</problem></vertical>`}),
+			subs:  []sub{{"s", false, []string{"p"}}},
+			warnings: []string{`vertical/v.xml: line 1 <vertical>: url_name "v" is used twice: the platform renames the second "vertical_v_99998553e28d"`,
+				`vertical/v.xml: line 1 <vertical>: a second <vertical url_name="v">, renamed "vertical_v_99998553e28d": the platform finds no vertical/vertical_v_99998553e28d.xml and loads an error block in its place, which scores nothing`},
+		},
+		{
+			name:  "an empty url_name is named by its content and loads as an error block",
+			files: course(`<chapter><sequential url_name=""/><sequential url_name="s2"><problem url_name="p">`+mc+`</problem></sequential></chapter>`, nil),
+			subs:  []sub{{"s2", false, []string{"p"}}},
+			warnings: []string{`chapter/c.xml: line 1 <sequential>: inline block without url_name, name or display_name: id sequential_59a7bb3f19f1 derived from its content, as the platform derives it`,
+				`chapter/c.xml: line 1 <sequential>: an empty <sequential> without any name: the platform finds no sequential/sequential_59a7bb3f19f1.xml and loads an error block in its place, which scores nothing`},
 		},
 		{
 			name:     "a vertical directly under a chapter is graded as a subsection",
@@ -449,7 +500,7 @@ func TestImportOLXRules(t *testing.T) {
 			name:     "split_test children are all walked, with a warning",
 			files:    course(`<chapter><sequential url_name="s"><split_test url_name="t" user_partition_id="1"><vertical url_name="a"><problem url_name="p">`+mc+`</problem></vertical><vertical url_name="b"><problem url_name="q">`+mc+`</problem></vertical></split_test></sequential></chapter>`, nil),
 			subs:     []sub{{"s", false, []string{"p", "q"}}},
-			warnings: []string{"chapter/c.xml: split_test t: split_test shows each learner one group's content; all groups are counted here"},
+			warnings: []string{"chapter/c.xml: split_test t: user_partition_id 1 is not a partition of the course: every learner sees every group's content"},
 		},
 		{
 			name:  "an lti block without has_score and a drafts folder add nothing",
@@ -469,7 +520,7 @@ func TestImportOLXRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []sub
-			for _, s := range o.Subsections() {
+			for _, s := range o.ForLearner(Learner{}, *utc("2030-06-01T00:00:00Z")).Subsections() {
 				g := sub{key: BlockID(s.UsageKey), graded: s.Graded}
 				for _, b := range s.Blocks {
 					g.blocks = append(g.blocks, BlockID(b.UsageKey))
@@ -701,15 +752,12 @@ func TestImportOLXStructureErrors(t *testing.T) {
 		{"a url_name climbing out of the export",
 			course(`<chapter><sequential url_name="s"><problem url_name="..:..:secret"/></sequential></chapter>`, nil),
 			`chapter/c.xml: line 1: <problem url_name="..:..:secret"> is not a usable url_name`},
-		{"an empty url_name",
-			course(`<chapter><sequential url_name=""/></chapter>`, nil),
-			`chapter/c.xml: line 1: <sequential url_name=""> is not a usable url_name`},
 		{"the course root file missing",
 			map[string]string{"course.xml": `<course url_name="r" org="O" course="C"/>`},
 			"course/r.xml: file missing"},
-		{"course.xml without org",
-			map[string]string{"course.xml": `<course url_name="r" course="C"/>`},
-			`course.xml: <course> needs url_name, org and course attributes (got url_name="r" org="" course="C")`},
+		{"course.xml without course",
+			map[string]string{"course.xml": `<course url_name="r" org="O"/>`},
+			`course.xml: <course> needs url_name (or slug), org and course attributes (got url_name="r" org="O" course="")`},
 		{"course.xml that is not a course",
 			map[string]string{"course.xml": `<chapter url_name="r"/>`},
 			"course.xml: root element is <chapter>, want <course>"},

@@ -5,8 +5,12 @@
 // the LMS Course Blocks API, and are cached in the store by course and
 // content version.
 //
-// Staff-only content (visible_to_staff_only, inherited) is not part of any
-// learner's outline and is left out at import.
+// An outline holds every block a learner could see, with what decides who
+// sees it (Access: release dates, staff-only flags and group restrictions
+// merged down the tree, as the platform's block transformers collect
+// them), and the course settings that go with it (start, self-paced,
+// days_early_for_beta, user partitions, cohort_config). ForLearner turns it
+// into one learner's structure.
 //
 // A block's possible points are its weight when set, else its raw maximum,
 // which ImportOLX computes as the block's own max_score() does:
@@ -42,9 +46,25 @@ type Outline struct {
 	DisplayName string `json:"display_name"`
 	// Version identifies the content: a hash of the outline's substance, so
 	// a re-import of unchanged content keeps it and any change alters it.
-	Version  string    `json:"version"`
-	Source   string    `json:"source"`
-	Chapters []Chapter `json:"chapters"`
+	Version string `json:"version"`
+	Source  string `json:"source"`
+	// Structure is the format version (StructureVersion); 0 for an outline
+	// cached by an older figures, which carries no access data.
+	Structure int `json:"structure,omitempty"`
+	// Start is the course's start (nil: unset, the platform default
+	// DefaultStart applies).
+	Start     *time.Time `json:"start,omitempty"`
+	SelfPaced bool       `json:"self_paced,omitempty"`
+	// DaysEarlyForBeta is the course's days_early_for_beta; nil when unset
+	// (beta testers then see content at its release like everyone).
+	DaysEarlyForBeta *float64 `json:"days_early_for_beta,omitempty"`
+	// Cohorted is the course policy's cohort_config.cohorted, which the
+	// platform uses when course_groups_coursecohortssettings has no row
+	// for the course.
+	Cohorted bool `json:"cohorted,omitempty"`
+	// Partitions are the course's user partitions (active and inactive).
+	Partitions []Partition `json:"partitions,omitempty"`
+	Chapters   []Chapter   `json:"chapters"`
 	// Warnings are non-fatal problems met while building the outline, each
 	// naming the file or block it concerns.
 	Warnings []string `json:"warnings,omitempty"`
@@ -54,6 +74,7 @@ type Outline struct {
 type Chapter struct {
 	UsageKey    string       `json:"usage_key"`
 	DisplayName string       `json:"display_name"`
+	Access      Access       `json:"access,omitempty"`
 	Subsections []Subsection `json:"subsections"`
 }
 
@@ -66,6 +87,7 @@ type Subsection struct {
 	Format string     `json:"format,omitempty"`
 	Start  *time.Time `json:"start,omitempty"`
 	Due    *time.Time `json:"due,omitempty"`
+	Access Access     `json:"access,omitempty"`
 	// Blocks are the scorable blocks under the subsection, in course order,
 	// library_content children included (marked with Library).
 	Blocks []Block `json:"blocks"`
@@ -93,6 +115,7 @@ type Block struct {
 	// Library is the usage key of the library_content block this block is a
 	// child of; empty for other blocks.
 	Library string `json:"library,omitempty"`
+	Access  Access `json:"access,omitempty"`
 }
 
 // Library is a library_content block: each learner sees only the children
@@ -104,15 +127,30 @@ type Library struct {
 	// Children are the usage keys of the library's scorable children, in
 	// order.
 	Children []string `json:"children"`
+	// Members are the usage keys of all the library's children (scorable
+	// or not), in order: the candidates a selection is drawn from. Empty
+	// in outlines of an older format, where Children stands for them.
+	Members []string `json:"members,omitempty"`
+	Access  Access   `json:"access,omitempty"`
 }
 
-// Possible returns the block's possible points after weighting: the weight
-// when set (0 included), otherwise the raw maximum.
+// Possible returns the block's possible points after weighting, as the
+// grades app's weighted_score does: the weight when set (0 included) and
+// the raw maximum is above 0, otherwise the raw maximum; a block whose raw
+// maximum the source could not tell (RawUnknown) takes its weight.
 func (b Block) Possible() float64 {
-	if b.Weight != nil {
+	if b.Weight != nil && (b.RawPossible > 0 || b.RawUnknown) {
 		return *b.Weight
 	}
 	return b.RawPossible
+}
+
+// candidates returns the children a selection is drawn from.
+func (l Library) candidates() []string {
+	if len(l.Members) > 0 {
+		return l.Members
+	}
+	return l.Children
 }
 
 // DefaultSelection returns the children a learner sees when no selection is
@@ -121,25 +159,85 @@ func (b Block) Possible() float64 {
 // draws that selection at random the first time the learner's outline is
 // built; a fixed rule keeps our outline counts and points deterministic.
 func (l Library) DefaultSelection() []string {
-	if l.MaxCount < 0 || l.MaxCount >= len(l.Children) {
-		return l.Children
+	sel, _ := l.Selection(nil, false)
+	return sel
+}
+
+// Selection returns the children a learner with the recorded selection
+// (recorded false: none) sees, and whether the platform's choice is fully
+// determined by it (ItemBankMixin.make_selection, course-visibility R6.3,
+// R6.4). The recorded children that are still children count, in their
+// recorded order, at most MaxCount of them (the platform drops a random
+// surplus: we drop the last); when fewer than MaxCount remain the platform
+// adds random others (we add the first unselected ones in course order).
+// The choice is determined when no such adjustment is needed, or when every
+// candidate would give the same possible points.
+func (l Library) Selection(recorded []string, has bool) (sel []string, determined bool) {
+	cands := l.candidates()
+	n := l.MaxCount
+	if n < 0 || n > len(cands) {
+		n = len(cands)
 	}
-	return l.Children[:l.MaxCount]
+	in := make(map[string]bool, len(cands))
+	for _, c := range cands {
+		in[c] = true
+	}
+	chosen := map[string]bool{}
+	for _, k := range recorded {
+		if in[k] && !chosen[k] && len(sel) < n {
+			chosen[k] = true
+			sel = append(sel, k)
+		}
+	}
+	valid := 0
+	for _, k := range recorded {
+		if in[k] {
+			valid++
+		}
+	}
+	determined = has && valid == n
+	if n == len(cands) {
+		determined = true
+	}
+	for _, k := range cands {
+		if len(sel) >= n {
+			break
+		}
+		if !chosen[k] {
+			chosen[k] = true
+			sel = append(sel, k)
+		}
+	}
+	return sel, determined
 }
 
 // VisibleBlocks returns the blocks of s a learner with the given library
 // selections sees; selected maps a library usage key to the usage keys of
-// its selected children, and a library absent from it shows its default
+// its recorded selection, and a library absent from it shows its default
 // selection.
 func (s *Subsection) VisibleBlocks(selected map[string][]string) []Block {
+	out, _ := s.SelectedBlocks(selected)
+	return out
+}
+
+// SelectedBlocks is VisibleBlocks that also reports whether the platform's
+// selection is determined for every library whose choice changes the
+// subsection's possible points (see Library.Selection).
+func (s *Subsection) SelectedBlocks(selected map[string][]string) ([]Block, bool) {
 	if len(s.Libraries) == 0 {
-		return s.Blocks
+		return s.Blocks, true
 	}
+	determined := true
 	visible := map[string]bool{}
+	possible := map[string]float64{}
+	for _, b := range s.Blocks {
+		possible[b.UsageKey] = b.Possible()
+	}
 	for _, l := range s.Libraries {
-		sel, ok := selected[l.UsageKey]
-		if !ok {
-			sel = l.DefaultSelection()
+		rec, ok := selected[l.UsageKey]
+		sel, det := l.Selection(rec, ok)
+		if !det && !l.uniformPossible(possible) {
+			determined = false
 		}
 		for _, k := range sel {
 			visible[k] = true
@@ -151,7 +249,20 @@ func (s *Subsection) VisibleBlocks(selected map[string][]string) []Block {
 			out = append(out, b)
 		}
 	}
-	return out
+	return out, determined
+}
+
+// uniformPossible reports whether every candidate child is worth the same
+// possible points (a child that is not scorable, or not visible, is worth
+// 0), so that any selection of MaxCount of them gives the same total.
+func (l Library) uniformPossible(possible map[string]float64) bool {
+	cands := l.candidates()
+	for _, k := range cands {
+		if possible[k] != possible[cands[0]] {
+			return false
+		}
+	}
+	return true
 }
 
 // Possible returns the subsection's possible points for a learner with no

@@ -2,6 +2,7 @@ package course
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,6 +23,10 @@ const (
 	kindScorable
 	// kindLeaf never publishes a grade and has no children worth walking.
 	kindLeaf
+	// kindHidden is a tag the current platform has no block type for and
+	// loads as a hidden block without children (HiddenBlock): nothing in it
+	// counts.
+	kindHidden
 )
 
 // containerTypes are walked for scorable descendants. A split_test shows a
@@ -29,6 +34,10 @@ const (
 // (a documented over-count, warned about). A conditional shows its children
 // when its condition holds, but they are in every learner's structure and
 // count toward the subsection's possible points, as on the platform.
+//
+// randomize shows a learner one child, but the grades app's block
+// structure holds all of them (RandomizeBlock only narrows its children for
+// rendering), and wrapper is a plain container: both are walked.
 var containerTypes = map[string]bool{
 	"chapter":     true,
 	"sequential":  true,
@@ -36,6 +45,17 @@ var containerTypes = map[string]bool{
 	"unit":        true,
 	"split_test":  true,
 	"conditional": true,
+	"randomize":   true,
+	"wrapper":     true,
+}
+
+// hiddenTypes are legacy tags with no block type in the current platform
+// (their entry points were removed), which its importer loads as hidden
+// blocks without children.
+var hiddenTypes = map[string]bool{
+	"videosequence": true,
+	"problemset":    true,
+	"section":       true,
 }
 
 // libraryTypes are randomized content blocks: each learner sees max_count of
@@ -51,6 +71,14 @@ var libraryTypes = map[string]bool{
 var leafTypes = map[string]bool{
 	"html":                  true,
 	"video":                 true,
+	"videoalpha":            true, // an alias of video
+	"hidden":                true,
+	"error":                 true,
+	"book":                  true, // custom tag templates
+	"image":                 true,
+	"slides":                true,
+	"discuss":               true,
+	"videodev":              true,
 	"discussion":            true,
 	"poll":                  true, // xblock-poll: completion only, no has_score
 	"survey":                true, // xblock-poll
@@ -124,6 +152,8 @@ func kindOf(tag string) blockKind {
 		return kindScorable
 	case leafTypes[tag]:
 		return kindLeaf
+	case hiddenTypes[tag]:
+		return kindHidden
 	}
 	return kindUnknown
 }
@@ -300,7 +330,7 @@ func capaMaxScore(def *element) rawScore {
 		}
 		spec, ok := capaResponses[e.Tag]
 		if !ok {
-			if strings.HasSuffix(e.Tag, "response") && !contains(unknown, e.Tag) {
+			if strings.HasSuffix(e.Tag, "response") && !slices.Contains(unknown, e.Tag) {
 				unknown = append(unknown, e.Tag)
 			}
 			return
@@ -320,7 +350,7 @@ func capaMaxScore(def *element) rawScore {
 			})
 		}
 		for _, in := range inputs {
-			if !contains(spec.inputs, in.Tag) {
+			if !slices.Contains(spec.inputs, in.Tag) {
 				fail("line %d: <%s> cannot hold input <%s>", in.Line, e.Tag, in.Tag)
 				return
 			}
@@ -359,15 +389,6 @@ func capaMaxScore(def *element) rawScore {
 	}
 	rs.problem = strings.Join(notes, "; ")
 	return rs
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isNull reports whether an attribute value is the JSON null an export

@@ -22,11 +22,14 @@ type SubsectionSummary struct {
 	Possible    float64 `json:"possible"`
 }
 
-// Summarize counts the outline. Staff-only content is already absent from
-// an outline. A library_content block counts as the children a learner with
-// no recorded selection sees (Library.DefaultSelection); a weight-0 block is
-// still a scorable block.
+// Summarize counts the outline's content for learners: staff-only content
+// is left out; content released later or restricted to some learners
+// (groups, tracks, experiment branches: every branch) counts. A
+// library_content block counts as the children a learner with no recorded
+// selection sees (Library.DefaultSelection); a weight-0 block is still a
+// scorable block.
 func (o *Outline) Summarize() Summary {
+	o = o.learnerContent()
 	s := Summary{CourseID: o.CourseID, Chapters: len(o.Chapters), SubsectionList: []SubsectionSummary{}}
 	for _, sub := range o.Subsections() {
 		s.Subsections++
@@ -50,4 +53,11 @@ func (o *Outline) Summarize() Summary {
 		})
 	}
 	return s
+}
+
+// learnerContent returns the outline without its staff-only content.
+func (o *Outline) learnerContent() *Outline {
+	out := *o
+	out.Chapters = []Chapter{}
+	return o.filter(func(a Access) bool { return !a.StaffOnly }, &out)
 }
