@@ -89,6 +89,11 @@ type Result struct {
 	PointsEarned     float64
 	SectionsWorked   int
 	SectionsPossible int
+	// LibraryEstimate is set when a subsection's possible points came from
+	// a library_content block whose selection for the learner the platform
+	// would still draw at random (course.Library.Selection): the numbers
+	// follow figures' fixed rule and are an estimate.
+	LibraryEstimate bool
 }
 
 // ProgressPercent returns sections_worked / sections_possible, 0 when there
@@ -134,7 +139,9 @@ type blockScore struct {
 	set              bool
 }
 
-// New prepares a calculator for an outline.
+// New prepares a calculator for one learner structure: an outline as
+// course.Outline.ForLearner returns it. Grade rows of subsections and
+// blocks outside it are ignored, as the platform ignores them.
 func New(o *course.Outline) *Calculator {
 	c := &Calculator{subIndex: map[string]int{}, blocks: map[string]int{}}
 	n := 0
@@ -170,17 +177,19 @@ func (c *Calculator) Compute(src Source, l *Learner) Result {
 }
 
 // outlinePossible is the subsection's possible points from the outline for
-// this learner (their library selections applied).
-func (c *Calculator) outlinePossible(i int, l *Learner) float64 {
+// this learner (their library selections applied), and whether the
+// platform's library selection is determined.
+func (c *Calculator) outlinePossible(i int, l *Learner) (float64, bool) {
 	s := &c.subs[i]
-	if !s.library || len(l.Selections) == 0 {
-		return s.defPoss
+	if !s.library {
+		return s.defPoss, true
 	}
+	blocks, determined := s.src.SelectedBlocks(l.Selections)
 	var p float64
-	for _, b := range s.src.VisibleBlocks(l.Selections) {
+	for _, b := range blocks {
 		p += b.Possible()
 	}
-	return p
+	return p, determined
 }
 
 func (c *Calculator) fromPersisted(l *Learner) Result {
@@ -195,17 +204,25 @@ func (c *Calculator) fromPersisted(l *Learner) Result {
 			}
 		}
 	}
+	estimate := false
 	for i := range c.subs {
 		if !c.hasRow[i] {
-			c.earned[i], c.possible[i] = 0, c.outlinePossible(i, l)
+			var determined bool
+			c.possible[i], determined = c.outlinePossible(i, l)
+			c.earned[i] = 0
+			estimate = estimate || !determined
 		}
 	}
-	return c.tally()
+	r := c.tally()
+	r.LibraryEstimate = estimate
+	return r
 }
 
 func (c *Calculator) fromStudentModule(l *Learner) Result {
-	c.scoreSubsections(l)
-	return c.tally()
+	estimate := c.scoreSubsections(l)
+	r := c.tally()
+	r.LibraryEstimate = estimate
+	return r
 }
 
 // SubsectionScores returns, for every subsection of the outline in course
@@ -222,7 +239,11 @@ func (c *Calculator) SubsectionScores(l *Learner) []SubsectionGrade {
 	return out
 }
 
-func (c *Calculator) scoreSubsections(l *Learner) {
+// scoreSubsections computes every subsection's earned and possible points
+// from StudentModule scores; it reports whether a library selection the
+// points depend on is undetermined.
+func (c *Calculator) scoreSubsections(l *Learner) bool {
+	estimate := false
 	for _, s := range l.Scores {
 		gi, ok := c.blocks[s.ModuleID]
 		if !ok || !s.HasMax {
@@ -234,10 +255,10 @@ func (c *Calculator) scoreSubsections(l *Learner) {
 	for i := range c.subs {
 		s := &c.subs[i]
 		blocks := s.blocks
-		if s.library && len(l.Selections) > 0 {
-			blocks = s.src.VisibleBlocks(l.Selections)
-		} else if s.library {
-			blocks = s.src.VisibleBlocks(nil)
+		if s.library {
+			var determined bool
+			blocks, determined = s.src.SelectedBlocks(l.Selections)
+			estimate = estimate || !determined
 		}
 		var e, p float64
 		for _, b := range blocks {
@@ -255,6 +276,7 @@ func (c *Calculator) scoreSubsections(l *Learner) {
 		c.scored[gi] = blockScore{}
 	}
 	c.touched = c.touched[:0]
+	return estimate
 }
 
 func (c *Calculator) blockAt(gi int) course.Block {
@@ -274,22 +296,19 @@ func (c *Calculator) blockAt(gi int) course.Block {
 
 // weighted applies the block's weight to a StudentModule score, as the
 // platform's weighted_score does for a row that carries a score: without a
-// weight the raw (grade, max_grade) stands; with one, possible becomes the
-// weight and earned weight × grade / max_grade (0 when max_grade is 0).
+// weight, or with a raw possible (max_grade) of 0, the raw (grade,
+// max_grade) stands; otherwise possible becomes the weight and earned
+// weight × grade / max_grade.
 func weighted(b course.Block, s Score) blockScore {
 	raw := 0.0
 	if s.HasGrade {
 		raw = s.Grade
 	}
-	if b.Weight == nil {
+	if b.Weight == nil || s.MaxGrade <= 0 {
 		return blockScore{earned: raw, possible: s.MaxGrade, set: true}
 	}
 	w := *b.Weight
-	e := 0.0
-	if s.MaxGrade != 0 {
-		e = w * raw / s.MaxGrade
-	}
-	return blockScore{earned: e, possible: w, set: true}
+	return blockScore{earned: w * raw / s.MaxGrade, possible: w, set: true}
 }
 
 func (c *Calculator) tally() Result {
