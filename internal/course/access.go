@@ -307,3 +307,31 @@ func LearnerTrack(mode string, active bool, courseModes []string) (int, bool) {
 	}
 	return trackGroups["audit"], true
 }
+
+// HasRestrictions reports whether any block is restricted (released after
+// the course's start, staff-only or limited to groups): when none is, every
+// learner of a started course sees the whole outline.
+func (o *Outline) HasRestrictions() bool {
+	restricted := func(a Access) bool { return a.Start != nil || a.StaffOnly || len(a.Groups) > 0 }
+	for _, ch := range o.Chapters {
+		if restricted(ch.Access) {
+			return true
+		}
+		for _, s := range ch.Subsections {
+			if restricted(s.Access) {
+				return true
+			}
+			for _, b := range s.Blocks {
+				if restricted(b.Access) {
+					return true
+				}
+			}
+			for _, l := range s.Libraries {
+				if restricted(l.Access) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

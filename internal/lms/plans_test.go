@@ -50,8 +50,28 @@ func planDB(t *testing.T) *database.DB {
 		`INSERT INTO student_courseaccessrole (user_id, org, course_id, role)
 		 SELECT seq, 'Org', CONCAT('course-v1:Org+C', seq % 50, '+R'), IF(seq % 2 = 0, 'staff', 'beta_testers') FROM seq_1_to_400`,
 		`INSERT INTO django_site (id, domain, name) VALUES (1, 'example.com', 'example')`,
+		// Three modes and three cohorts per course (one random), each
+		// mapped to a content group; two memberships and two experiment
+		// tags per learner; a thousand cohort pre-registrations.
+		`INSERT INTO course_modes_coursemode (course_id, mode_slug, mode_display_name, min_price, currency, suggested_prices, expiration_datetime_is_explicit)
+		 SELECT CONCAT('course-v1:Org+C', seq DIV 3, '+R'), ELT(1 + seq % 3, 'audit', 'verified', 'honor'), 'Mode', 0, 'usd', '', 0 FROM seq_0_to_149`,
+		`INSERT INTO course_groups_courseusergroup (id, name, course_id, group_type)
+		 SELECT seq + 1, CONCAT('Cohort ', seq % 3), CONCAT('course-v1:Org+C', seq DIV 3, '+R'), 'cohort' FROM seq_0_to_149`,
+		`INSERT INTO course_groups_coursecohort (assignment_type, course_user_group_id) SELECT IF(seq % 3 = 0, 'random', 'manual'), seq + 1 FROM seq_0_to_149`,
+		`INSERT INTO course_groups_courseusergrouppartitiongroup (partition_id, group_id, created_at, updated_at, course_user_group_id)
+		 SELECT 7, seq % 3, '2026-01-01', '2026-01-01', seq + 1 FROM seq_0_to_149`,
+		`INSERT INTO course_groups_coursecohortssettings (is_cohorted, course_id, always_cohort_inline_discussions)
+		 SELECT 1, CONCAT('course-v1:Org+C', seq, '+R'), 0 FROM seq_0_to_49`,
+		`INSERT INTO course_groups_cohortmembership (course_id, course_user_group_id, user_id)
+		 SELECT CONCAT('course-v1:Org+C', (seq % 5000 + (seq DIV 5000) * 13) % 50, '+R'), 1 + ((seq % 5000 + (seq DIV 5000) * 13) % 50) * 3 + seq % 3, 1 + seq % 5000 FROM seq_0_to_9999`,
+		`INSERT INTO course_groups_unregisteredlearnercohortassignments (email, course_id, course_user_group_id)
+		 SELECT CONCAT('new', seq, '@x.org'), CONCAT('course-v1:Org+C', seq % 50, '+R'), 1 + (seq % 50) * 3 FROM seq_0_to_999`,
+		"INSERT INTO user_api_usercoursetag (user_id, course_id, `key`, value) " +
+			`SELECT 1 + seq % 5000, CONCAT('course-v1:Org+C', (seq % 5000 + (seq DIV 5000) * 13) % 50, '+R'), 'xblock.partition_service.partition_9', seq % 2 FROM seq_0_to_9999`,
 		`ANALYZE TABLE courseware_studentmodule, student_courseenrollment, auth_user, auth_userprofile, grades_persistentsubsectiongrade,
-		 grades_persistentcoursegrade, grades_persistentsubsectiongradeoverride, certificates_generatedcertificate, student_courseaccessrole`,
+		 grades_persistentcoursegrade, grades_persistentsubsectiongradeoverride, certificates_generatedcertificate, student_courseaccessrole,
+		 course_modes_coursemode, course_groups_courseusergroup, course_groups_coursecohort, course_groups_courseusergrouppartitiongroup,
+		 course_groups_coursecohortssettings, course_groups_cohortmembership, course_groups_unregisteredlearnercohortassignments, user_api_usercoursetag`,
 	} {
 		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", strings.Fields(q)[0]+" "+strings.Fields(q)[2], err)
@@ -120,6 +140,23 @@ func TestQueryPlans(t *testing.T) {
 			map[string][]string{"student_courseenrollment": {"PRIMARY"}}},
 		{"certificates page", certificatesPageQuery, []any{100, 5000},
 			map[string][]string{"certificates_generatedcertificate": {"PRIMARY"}}},
+		{"staff flags and emails of a batch", fmt.Sprintf(usersAccessQuery, in), users,
+			map[string][]string{"auth_user": {"PRIMARY"}}},
+		{"access roles of a batch", fmt.Sprintf(userRolesQuery, in), users,
+			map[string][]string{"student_courseaccessrole": {"student_courseaccessrole_user_id_org_course_id_role_uniq", "student_courseaccessrole_user_id_idx"}}},
+		{"cohort memberships of a batch", fmt.Sprintf(membershipsQuery, in), users,
+			map[string][]string{"course_groups_cohortmembership": {"course_groups_cohortmembership_user_id_course_id_uniq", "course_groups_cohortmembership_user_id_idx"}}},
+		{"course modes of a course", courseModesQuery, []any{course},
+			map[string][]string{"course_modes_coursemode": {"course_modes_coursemode_course_id_mode_slug_currency_uniq", "course_modes_coursemode_course_id_idx"}}},
+		{"cohort settings of a course", cohortSettingsQuery, []any{course},
+			map[string][]string{"course_groups_coursecohortssettings": {"course_id"}}},
+		{"cohorts of a course", cohortsQuery, []any{course},
+			map[string][]string{"g": {"course_groups_courseusergroup_course_id_idx", "course_groups_courseusergroup_name_course_id_uniq"},
+				"c": {"course_user_group_id"}, "p": {"course_user_group_id"}}},
+		{"cohort pre-registrations of a batch", fmt.Sprintf(preRegistrationsQuery, "?, ?, ?"), []any{course, "new13@x.org", "new63@x.org", "u7@x.org"},
+			map[string][]string{"course_groups_unregisteredlearnercohortassignments": {"course_groups_unregist_course_id_email_81a9d1db_uniq", "course_groups_unregisteredlearnercohortassignments_email_idx"}}},
+		{"experiment groups of a batch", fmt.Sprintf(courseTagsQuery, in), append(append([]any{}, users...), course),
+			map[string][]string{"user_api_usercoursetag": {"user_api_usercoursetag_user_id_course_id_key_uniq", "user_api_usercoursetag_user_id_idx"}}},
 		{"course staff", courseStaffQuery, []any{"staff", "instructor", "ccx_coach"},
 			map[string][]string{"student_courseaccessrole": {"student_courseaccessrole_role_idx"}}},
 	}

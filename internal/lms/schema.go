@@ -36,6 +36,14 @@ var Tables = []string{
 	"site_configuration_siteconfiguration",
 	"organizations_organization",
 	"organizations_organizationcourse",
+	"course_modes_coursemode",
+	"course_groups_courseusergroup",
+	"course_groups_cohortmembership",
+	"course_groups_courseusergrouppartitiongroup",
+	"course_groups_coursecohort",
+	"course_groups_coursecohortssettings",
+	"course_groups_unregisteredlearnercohortassignments",
+	"user_api_usercoursetag",
 }
 
 // mysqlSchema is the platform's MySQL DDL for the tables above (Django
@@ -289,6 +297,105 @@ var mysqlSchema = []string{
   UNIQUE KEY organizations_organizationcourse_course_id_organization_id_uniq (course_id, organization_id),
   KEY organizations_organizationcourse_course_id_idx (course_id),
   KEY organizations_organizationcourse_organization_id_idx (organization_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	// common/djangoapps/course_modes/models.py CourseMode: unique
+	// (course, mode_slug, currency); the course foreign key
+	// (db_constraint=False, db_index=True) has its own index.
+	`CREATE TABLE course_modes_coursemode (
+  id int NOT NULL AUTO_INCREMENT,
+  course_id varchar(255) NOT NULL,
+  mode_slug varchar(100) NOT NULL,
+  mode_display_name varchar(255) NOT NULL,
+  min_price int NOT NULL,
+  currency varchar(8) NOT NULL,
+  expiration_datetime datetime(6) NULL,
+  expiration_date date NULL,
+  suggested_prices varchar(255) NOT NULL,
+  description longtext NULL,
+  sku varchar(255) NULL,
+  expiration_datetime_is_explicit tinyint(1) NOT NULL,
+  bulk_sku varchar(255) NULL,
+  android_sku varchar(255) NULL,
+  ios_sku varchar(255) NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_modes_coursemode_course_id_mode_slug_currency_uniq (course_id, mode_slug, currency),
+  KEY course_modes_coursemode_course_id_idx (course_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	// openedx/core/djangoapps/course_groups/models.py: CourseUserGroup
+	// (unique (name, course_id), course_id indexed), CohortMembership
+	// (unique (user, course_id), foreign keys indexed),
+	// CourseUserGroupPartitionGroup and CourseCohort (one-to-one: unique
+	// course_user_group_id), CourseCohortsSettings (unique course_id),
+	// UnregisteredLearnerCohortAssignments (unique (course_id, email),
+	// email and the foreign key indexed).
+	`CREATE TABLE course_groups_courseusergroup (
+  id int NOT NULL AUTO_INCREMENT,
+  name varchar(255) NOT NULL,
+  course_id varchar(255) NOT NULL,
+  group_type varchar(20) NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_groups_courseusergroup_name_course_id_uniq (name, course_id),
+  KEY course_groups_courseusergroup_course_id_idx (course_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	`CREATE TABLE course_groups_cohortmembership (
+  id int NOT NULL AUTO_INCREMENT,
+  course_id varchar(255) NOT NULL,
+  course_user_group_id int NOT NULL,
+  user_id int NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_groups_cohortmembership_user_id_course_id_uniq (user_id, course_id),
+  KEY course_groups_cohortmembership_course_user_group_id_idx (course_user_group_id),
+  KEY course_groups_cohortmembership_user_id_idx (user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	`CREATE TABLE course_groups_courseusergrouppartitiongroup (
+  id int NOT NULL AUTO_INCREMENT,
+  partition_id int NOT NULL,
+  group_id int NOT NULL,
+  created_at datetime(6) NOT NULL,
+  updated_at datetime(6) NOT NULL,
+  course_user_group_id int NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_user_group_id (course_user_group_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	`CREATE TABLE course_groups_coursecohort (
+  id int NOT NULL AUTO_INCREMENT,
+  assignment_type varchar(20) NOT NULL,
+  course_user_group_id int NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_user_group_id (course_user_group_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	`CREATE TABLE course_groups_coursecohortssettings (
+  id int NOT NULL AUTO_INCREMENT,
+  is_cohorted tinyint(1) NOT NULL,
+  course_id varchar(255) NOT NULL,
+  cohorted_discussions longtext NULL,
+  always_cohort_inline_discussions tinyint(1) NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_id (course_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	`CREATE TABLE course_groups_unregisteredlearnercohortassignments (
+  id int NOT NULL AUTO_INCREMENT,
+  email varchar(255) NOT NULL,
+  course_id varchar(255) NOT NULL,
+  course_user_group_id int NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY course_groups_unregist_course_id_email_81a9d1db_uniq (course_id, email),
+  KEY course_groups_unregisteredlearnercohortassignments_email_idx (email),
+  KEY course_groups_unregisteredlearnercohortassignments_cug_id_idx (course_user_group_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	// openedx/core/djangoapps/user_api/models.py UserCourseTag: unique
+	// (user, course_id, key); user, key and course_id each indexed.
+	`CREATE TABLE user_api_usercoursetag (
+  id int NOT NULL AUTO_INCREMENT,
+  ` + "`key`" + ` varchar(255) NOT NULL,
+  course_id varchar(255) NOT NULL,
+  value longtext NOT NULL,
+  user_id int NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY user_api_usercoursetag_user_id_course_id_key_uniq (user_id, course_id, ` + "`key`" + `),
+  KEY user_api_usercoursetag_key_idx (` + "`key`" + `),
+  KEY user_api_usercoursetag_course_id_idx (course_id),
+  KEY user_api_usercoursetag_user_id_idx (user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 }
 

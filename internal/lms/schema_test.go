@@ -49,6 +49,17 @@ func TestMySQLIndexSet(t *testing.T) {
 			"UNIQUE(user_id,course_id)",
 			"(course_id)", "(created)", "(user_id)", "(user_id,created)",
 		},
+		// The tables learners' groups come from, as their Django models
+		// declare them (unique_together, one-to-one and foreign keys,
+		// db_index fields).
+		"course_modes_coursemode":                            {"PRIMARY(id)", "UNIQUE(course_id,mode_slug,currency)", "(course_id)"},
+		"course_groups_courseusergroup":                      {"PRIMARY(id)", "UNIQUE(name,course_id)", "(course_id)"},
+		"course_groups_cohortmembership":                     {"PRIMARY(id)", "UNIQUE(user_id,course_id)", "(course_user_group_id)", "(user_id)"},
+		"course_groups_courseusergrouppartitiongroup":        {"PRIMARY(id)", "UNIQUE(course_user_group_id)"},
+		"course_groups_coursecohort":                         {"PRIMARY(id)", "UNIQUE(course_user_group_id)"},
+		"course_groups_coursecohortssettings":                {"PRIMARY(id)", "UNIQUE(course_id)"},
+		"course_groups_unregisteredlearnercohortassignments": {"PRIMARY(id)", "UNIQUE(course_id,email)", "(course_user_group_id)", "(email)"},
+		"user_api_usercoursetag":                             {"PRIMARY(id)", "UNIQUE(user_id,course_id,key)", "(course_id)", "(key)", "(user_id)"},
 	}
 	for table, w := range want {
 		rows, err := db.SQL().QueryContext(ctx, `SELECT index_name, non_unique, column_name

@@ -73,6 +73,17 @@ func Compare(ctx context.Context, r *lms.Reader, st *store.Store, cfg Config, d 
 		return nil, err
 	}
 	defer end()
+	// Both workflows judge learners' structures at one time: the LMS clock
+	// (or the given time) now.
+	if cfg.AsOf.IsZero() {
+		if cfg.lmsClock {
+			if cfg.AsOf, err = snap.Now(ctx); err != nil {
+				return nil, err
+			}
+		} else {
+			cfg.AsOf = cfg.Now().UTC()
+		}
+	}
 	cmp := &Comparison{Date: d}
 	stores := map[Workflow]*store.Store{}
 	for _, wf := range []Workflow{Legacy, Next} {
@@ -163,6 +174,7 @@ func (c *Comparison) diff(ctx context.Context, legacy, next *store.Store) error 
 		c.float(k, "figures_enrollmentdata", "points_earned", l.PointsEarned, n.PointsEarned)
 		c.field(k, "figures_enrollmentdata", "sections_worked", fmt.Sprint(l.SectionsWorked), fmt.Sprint(n.SectionsWorked))
 		c.field(k, "figures_enrollmentdata", "sections_possible", fmt.Sprint(l.SectionsPossible), fmt.Sprint(n.SectionsPossible))
+		c.field(k, "figures_enrollmentdata", "estimate", l.Estimate, n.Estimate)
 	}
 	for _, n := range ngm {
 		k := edKey{n.SiteID, n.UserID, n.CourseID}
@@ -175,6 +187,7 @@ func (c *Comparison) diff(ctx context.Context, legacy, next *store.Store) error 
 		c.float(k, "figures_learnercoursegrademetrics", "points_earned", l.PointsEarned, n.PointsEarned)
 		c.field(k, "figures_learnercoursegrademetrics", "sections_worked", fmt.Sprint(l.SectionsWorked), fmt.Sprint(n.SectionsWorked))
 		c.field(k, "figures_learnercoursegrademetrics", "sections_possible", fmt.Sprint(l.SectionsPossible), fmt.Sprint(n.SectionsPossible))
+		c.field(k, "figures_learnercoursegrademetrics", "estimate", l.Estimate, n.Estimate)
 	}
 	for _, t := range c.Legacy.Touched {
 		if !nextTouched[t.Pair] {
@@ -238,6 +251,7 @@ func (c *Comparison) Print(w io.Writer) {
 	fmt.Fprintf(w, "%-28s %14d %14d\n", "LMS SQL statements", c.Legacy.LMSStatements, c.Next.LMSStatements)
 	fmt.Fprintf(w, "%-28s %14d %14d\n", "enrollments examined", c.Legacy.EnrollmentsExamined, c.Next.EnrollmentsExamined)
 	fmt.Fprintf(w, "%-28s %14d %14d\n", "enrollments updated", c.Legacy.EnrollmentsUpdated, c.Next.EnrollmentsUpdated)
+	fmt.Fprintf(w, "%-28s %14d %14d\n", "of them estimates", c.Legacy.Estimated, c.Next.Estimated)
 	fmt.Fprintf(w, "%-28s %14d %14d\n", "errors", c.Legacy.Errors, c.Next.Errors)
 	if c.Next.Elapsed > 0 {
 		fmt.Fprintf(w, "%-28s %14.1fx\n", "legacy / next wall time", c.Legacy.Elapsed.Seconds()/c.Next.Elapsed.Seconds())

@@ -36,6 +36,9 @@ type Task struct {
 	// recompute, each with the day its snapshot is labelled with and why
 	// it was selected.
 	Enrollments []TaskEnrollment `json:"enrollments,omitempty"`
+	// AsOf is the time the run judges learners' structures at, so that
+	// every worker applies the same release dates.
+	AsOf time.Time `json:"as_of,omitempty"`
 }
 
 // TaskEnrollment is one enrollment of a Task.
@@ -50,10 +53,12 @@ type TaskEnrollment struct {
 // whole (after the Distributor's retries): its courses are then recorded
 // as failed by the coordinating run.
 type TaskResult struct {
-	Examined int    `json:"examined"`
-	Updated  int    `json:"updated"`
-	Errors   int    `json:"errors"`
-	Err      string `json:"err,omitempty"`
+	Examined int `json:"examined"`
+	Updated  int `json:"updated"`
+	Errors   int `json:"errors"`
+	// Estimated counts the updated enrollments whose values are estimates.
+	Estimated int    `json:"estimated,omitempty"`
+	Err       string `json:"err,omitempty"`
 }
 
 // A Distributor runs a run's tasks elsewhere (on workers) and waits for
@@ -123,7 +128,7 @@ func (rn *runner) distributeLegacy(ctx context.Context) error {
 }
 
 func (rn *runner) newTask() Task {
-	return Task{RunID: rn.runID, Date: rn.rep.Date, Workflow: rn.cfg.Workflow, Grades: rn.cfg.Grades, DefaultSite: rn.cfg.DefaultSite}
+	return Task{RunID: rn.runID, Date: rn.rep.Date, Workflow: rn.cfg.Workflow, Grades: rn.cfg.Grades, DefaultSite: rn.cfg.DefaultSite, AsOf: rn.asOf}
 }
 
 func (rn *runner) distribute(ctx context.Context, tasks []Task) error {
@@ -141,6 +146,7 @@ func (rn *runner) distribute(ctx context.Context, tasks []Task) error {
 	for i, r := range results {
 		rn.rep.EnrollmentsExamined += r.Examined
 		rn.rep.EnrollmentsUpdated += r.Updated
+		rn.rep.Estimated += r.Estimated
 		rn.rep.Errors += r.Errors
 		if r.Err != "" {
 			for _, c := range tasks[i].Courses {
@@ -171,7 +177,7 @@ func RunTask(ctx context.Context, r *lms.Reader, st *store.Store, t Task, log *s
 		return TaskResult{}, errors.New("task without courses")
 	}
 	cfg := Config{Workflow: wf, Grades: t.Grades, Date: t.Date, Courses: t.Courses, DefaultSite: t.DefaultSite,
-		EnrollmentsOnly: true, Log: log}
+		EnrollmentsOnly: true, Log: log, AsOf: t.AsOf}
 	cfg.setDefaults()
 	rn := &runner{lms: r, st: st, cfg: cfg, runID: t.RunID,
 		rep: &Report{Workflow: wf, Date: t.Date, Stages: map[string]time.Duration{}}}
@@ -193,6 +199,6 @@ func RunTask(ctx context.Context, r *lms.Reader, st *store.Store, t Task, log *s
 		}
 		err = rn.recomputeHere(ctx, w)
 	}
-	res := TaskResult{Examined: rn.rep.EnrollmentsExamined, Updated: rn.rep.EnrollmentsUpdated, Errors: rn.rep.Errors}
+	res := TaskResult{Examined: rn.rep.EnrollmentsExamined, Updated: rn.rep.EnrollmentsUpdated, Errors: rn.rep.Errors, Estimated: rn.rep.Estimated}
 	return res, err
 }

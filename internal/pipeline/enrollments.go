@@ -107,6 +107,10 @@ func (rn *runner) next(ctx context.Context, day *dayActivity) error {
 // on the workers of Config.Distributor when there is one, here otherwise.
 func (rn *runner) recompute(ctx context.Context, w work) error {
 	if rn.cfg.Distributor != nil {
+		// The workers judge learners' structures at the run's time.
+		if err := rn.prepareViews(ctx, nil); err != nil {
+			return err
+		}
 		return rn.distributeWork(ctx, w)
 	}
 	return rn.recomputeHere(ctx, w)
@@ -153,10 +157,21 @@ func (rn *runner) recomputeHere(ctx context.Context, w work) error {
 		byPair[lms.Pair{CourseID: e.CourseID, UserID: e.UserID}] = e
 	}
 
+	if err := rn.prepareViews(ctx, courses); err != nil {
+		return err
+	}
+	began = time.Now()
+	access, memberships, err := rn.runFacts(ctx, rn.views, w)
+	if err != nil {
+		return err
+	}
+	rn.addBusy(BusyLMSReads, time.Since(began))
+	facts := courseFacts{users: access, cohorts: memberships}
+
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan gradeBatch, readAhead)
-	go rn.readBatches(rctx, courses, w, byPair, batches)
+	go rn.readBatches(rctx, courses, w, byPair, facts, batches)
 
 	wr := &progressWriter{rn: rn, failed: map[string]bool{}}
 	done := 0
@@ -202,6 +217,8 @@ type computed struct {
 	ed       []store.EnrollmentData
 	gm       []store.GradeMetrics
 	touched  []Touched
+	// estimated counts the batch's enrollments whose values are estimates.
+	estimated int
 }
 
 // progressWriter gathers computed batches and writes them in groups. When
@@ -277,6 +294,7 @@ func (wr *progressWriter) flush(ctx context.Context) {
 func (wr *progressWriter) done(c computed) {
 	wr.rn.rep.Touched = append(wr.rn.rep.Touched, c.touched...)
 	wr.rn.rep.EnrollmentsUpdated += len(c.touched)
+	wr.rn.rep.Estimated += c.estimated
 }
 
 // fail records a course as failed; its remaining batches are skipped and
@@ -302,6 +320,8 @@ type gradeBatch struct {
 	learners []int
 	byPair   map[lms.Pair]lms.Enrollment
 	grades   *lms.Grades
+	// facts are what the learners' signatures need.
+	facts courseFacts
 	// read is how long the batch's grade reads took.
 	read time.Duration
 	// err fails the course: no outline, or the reads failed.
@@ -318,7 +338,7 @@ type gradeBatch struct {
 // activity, not an enrollment, and a course none of whose selected
 // learners is enrolled needs no outline. A failed read ends its course. It
 // closes out when done or when ctx is canceled.
-func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byPair map[lms.Pair]lms.Enrollment, out chan<- gradeBatch) {
+func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byPair map[lms.Pair]lms.Enrollment, facts courseFacts, out chan<- gradeBatch) {
 	defer close(out)
 	send := func(b gradeBatch) bool {
 		select {
@@ -340,6 +360,7 @@ func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byP
 		if len(parts) == 0 {
 			parts = [][]int{nil}
 		}
+		var groups *lms.CourseGroups
 		for i, batch := range parts {
 			if ctx.Err() != nil {
 				return
@@ -352,6 +373,10 @@ func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byP
 				} else {
 					start := time.Now()
 					b.grades, b.err = rn.lms.ReadGrades(ctx, rn.cfg.Grades, b.outline, batch)
+					if b.err == nil {
+						b.facts, b.err = rn.batchFacts(ctx, rn.views[c], groups, batch, facts)
+						groups = b.facts.groups
+					}
 					b.read = time.Since(start)
 				}
 			}
@@ -370,10 +395,7 @@ func (rn *runner) computeBatch(ctx context.Context, b gradeBatch, labels map[int
 	if len(b.learners) == 0 {
 		return c
 	}
-	if rn.calc == nil || rn.calcCourse != b.course {
-		rn.calc, rn.calcCourse = progress.New(b.outline), b.course
-	}
-	calc := rn.calc
+	view := rn.views[b.course]
 	sites := rn.scope.CourseSites[b.course]
 	// collect_elapsed: the learner's share of the batch's reads plus its
 	// own computation, in seconds.
@@ -383,17 +405,22 @@ func (rn *runner) computeBatch(ctx context.Context, b gradeBatch, labels map[int
 	c.touched = make([]Touched, 0, len(b.learners))
 	for _, u := range b.learners {
 		t0 := time.Now()
+		e := b.byPair[lms.Pair{CourseID: b.course, UserID: u}]
+		calc, reasons := rn.learnerCalculator(view, b.facts, e, true, rn.asOf)
 		res, err := compute(calc, rn.cfg.Grades, b.grades.Learner(u))
 		if err != nil {
 			rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorGrades, CourseID: b.course, UserID: u}, err)
 			continue
 		}
+		estimate := estimateText(reasons, res)
+		if estimate != "" {
+			c.estimated++
+		}
 		elapsed := share + time.Since(t0).Seconds()
-		e := b.byPair[lms.Pair{CourseID: b.course, UserID: u}]
 		lb := labels[u]
 		for _, site := range sites {
-			c.ed = append(c.ed, enrollmentData(site, e, lb.day, res, elapsed))
-			c.gm = append(c.gm, gradeMetrics(site, u, b.course, lb.day, res, elapsed))
+			c.ed = append(c.ed, enrollmentData(site, e, lb.day, res, estimate, elapsed))
+			c.gm = append(c.gm, gradeMetrics(site, u, b.course, lb.day, res, estimate, elapsed))
 		}
 		c.touched = append(c.touched, Touched{Pair: lms.Pair{CourseID: b.course, UserID: u}, Reason: lb.reason})
 	}
@@ -411,19 +438,19 @@ func compute(c *progress.Calculator, src progress.Source, l *progress.Learner) (
 	return c.Compute(src, l), nil
 }
 
-func enrollmentData(site int, e lms.Enrollment, day calendar.Date, r progress.Result, elapsed float64) store.EnrollmentData {
+func enrollmentData(site int, e lms.Enrollment, day calendar.Date, r progress.Result, estimate string, elapsed float64) store.EnrollmentData {
 	ed := store.EnrollmentData{SiteID: site, UserID: e.UserID, CourseID: e.CourseID, DateFor: day,
 		IsEnrolled: e.IsActive, IsCompleted: r.Completed(), ProgressPercent: r.ProgressPercent(),
 		PointsPossible: r.PointsPossible, PointsEarned: r.PointsEarned,
-		SectionsWorked: r.SectionsWorked, SectionsPossible: r.SectionsPossible, CollectElapsed: elapsed}
+		SectionsWorked: r.SectionsWorked, SectionsPossible: r.SectionsPossible, CollectElapsed: elapsed, Estimate: estimate}
 	if e.Created != nil {
 		ed.DateEnrolled = calendar.Of(*e.Created)
 	}
 	return ed
 }
 
-func gradeMetrics(site, user int, courseID string, day calendar.Date, r progress.Result, elapsed float64) store.GradeMetrics {
+func gradeMetrics(site, user int, courseID string, day calendar.Date, r progress.Result, estimate string, elapsed float64) store.GradeMetrics {
 	return store.GradeMetrics{SiteID: site, UserID: user, CourseID: courseID, DateFor: day,
 		PointsPossible: r.PointsPossible, PointsEarned: r.PointsEarned,
-		SectionsWorked: r.SectionsWorked, SectionsPossible: r.SectionsPossible, CollectElapsed: elapsed}
+		SectionsWorked: r.SectionsWorked, SectionsPossible: r.SectionsPossible, CollectElapsed: elapsed, Estimate: estimate}
 }

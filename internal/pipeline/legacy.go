@@ -29,6 +29,9 @@ func (rn *runner) legacy(ctx context.Context, d calendar.Date) error {
 		return rn.legacySample(ctx, d)
 	}
 	if rn.cfg.Distributor != nil {
+		if err := rn.prepareViews(ctx, nil); err != nil {
+			return err
+		}
 		return rn.distributeLegacy(ctx)
 	}
 	courses := rn.scope.CourseIDs()
@@ -53,25 +56,43 @@ func (rn *runner) legacyCourse(ctx context.Context, courseID string, d calendar.
 	if len(enrollments) == 0 {
 		return nil
 	}
-	o, ok := rn.scope.Outlines[courseID]
-	if !ok {
+	if _, ok := rn.scope.Outlines[courseID]; !ok {
 		return errNoOutline(courseID)
 	}
-	calc := progress.New(o)
+	v, facts, err := rn.legacyView(ctx, courseID, enrollments)
+	if err != nil {
+		return err
+	}
 	sites := rn.scope.CourseSites[courseID]
 	for _, e := range enrollments {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rn.rep.EnrollmentsExamined++
-		if err := rn.legacyEnrollment(ctx, calc, e, sites, d); err != nil {
+		if err := rn.legacyEnrollment(ctx, v, facts, e, sites, d); err != nil {
 			rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorGrades, CourseID: courseID, UserID: e.UserID}, err)
 		}
 	}
 	return nil
 }
 
-func (rn *runner) legacyEnrollment(ctx context.Context, calc *progress.Calculator, e lms.Enrollment, sites []int, d calendar.Date) error {
+// legacyView returns a course's view and the LMS facts its enrollments'
+// signatures need.
+func (rn *runner) legacyView(ctx context.Context, courseID string, enrollments []lms.Enrollment) (*courseView, courseFacts, error) {
+	if err := rn.prepareViews(ctx, []string{courseID}); err != nil {
+		return nil, courseFacts{}, err
+	}
+	v := rn.views[courseID]
+	users := make([]int, 0, len(enrollments))
+	for _, e := range enrollments {
+		users = append(users, e.UserID)
+	}
+	sort.Ints(users)
+	facts, err := rn.courseFactsFor(ctx, v, users)
+	return v, facts, err
+}
+
+func (rn *runner) legacyEnrollment(ctx context.Context, v *courseView, facts courseFacts, e lms.Enrollment, sites []int, d calendar.Date) error {
 	modules, err := rn.lms.EnrollmentModules(ctx, e.UserID, e.CourseID)
 	if err != nil {
 		return err
@@ -90,6 +111,7 @@ func (rn *runner) legacyEnrollment(ctx context.Context, calc *progress.Calculato
 	var learner *progress.Learner
 	var res progress.Result
 	var elapsed float64
+	var estimate string
 	updated := false
 	for _, site := range sites {
 		latest, err := rn.st.LatestGradeMetrics(ctx, site, e.UserID, e.CourseID)
@@ -104,13 +126,15 @@ func (rn *runner) legacyEnrollment(ctx context.Context, calc *progress.Calculato
 			if learner, err = rn.lms.LearnerGrades(ctx, rn.cfg.Grades, rn.scope.Outlines[e.CourseID], e.UserID, modules); err != nil {
 				return err
 			}
+			calc, reasons := rn.learnerCalculator(v, facts, e, true, rn.asOf)
 			if res, err = compute(calc, rn.cfg.Grades, learner); err != nil {
 				return err
 			}
+			estimate = estimateText(reasons, res)
 			elapsed = time.Since(t0).Seconds()
 		}
-		ed := enrollmentData(site, e, d, res, elapsed)
-		gm := gradeMetrics(site, e.UserID, e.CourseID, d, res, elapsed)
+		ed := enrollmentData(site, e, d, res, estimate, elapsed)
+		gm := gradeMetrics(site, e.UserID, e.CourseID, d, res, estimate, elapsed)
 		if err := rn.st.SaveProgress(ctx, []store.EnrollmentData{ed}, []store.GradeMetrics{gm}); err != nil {
 			return err
 		}
@@ -121,6 +145,9 @@ func (rn *runner) legacyEnrollment(ctx context.Context, calc *progress.Calculato
 			}
 			rn.rep.Touched = append(rn.rep.Touched, Touched{Pair: lms.Pair{CourseID: e.CourseID, UserID: e.UserID}, Reason: reason})
 			rn.rep.EnrollmentsUpdated++
+			if estimate != "" {
+				rn.rep.Estimated++
+			}
 			updated = true
 		}
 	}
@@ -157,15 +184,17 @@ func (rn *runner) legacySample(ctx context.Context, d calendar.Date) error {
 	rn.rep.LegacyPopulation = len(all)
 	sample := sampleEnrollments(all, rn.cfg.LegacySample)
 	return rn.stage("legacy-sample", func() error {
-		calcs := map[string]*progress.Calculator{}
+		// The sample is in course order: each course's view and facts are
+		// read when its first sampled enrollment comes.
+		var v *courseView
+		var facts courseFacts
 		for i, e := range sample {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			calc, ok := calcs[e.CourseID]
-			if !ok {
-				o, has := rn.scope.Outlines[e.CourseID]
-				if !has {
+			if v == nil || v.o.CourseID != e.CourseID {
+				v = nil
+				if _, has := rn.scope.Outlines[e.CourseID]; !has {
 					// As in the full sweep, a course without an outline
 					// fails once, before its enrollments are examined.
 					if !failed[e.CourseID] {
@@ -175,11 +204,19 @@ func (rn *runner) legacySample(ctx context.Context, d calendar.Date) error {
 					}
 					continue
 				}
-				calc = progress.New(o)
-				calcs[e.CourseID] = calc
+				var of []lms.Enrollment
+				for _, x := range sample {
+					if x.CourseID == e.CourseID {
+						of = append(of, x)
+					}
+				}
+				var err error
+				if v, facts, err = rn.legacyView(ctx, e.CourseID, of); err != nil {
+					return err
+				}
 			}
 			rn.rep.EnrollmentsExamined++
-			if err := rn.legacyEnrollment(ctx, calc, e, rn.scope.CourseSites[e.CourseID], d); err != nil {
+			if err := rn.legacyEnrollment(ctx, v, facts, e, rn.scope.CourseSites[e.CourseID], d); err != nil {
 				rn.recordError(ctx, store.PipelineError{ErrorType: store.ErrorGrades, CourseID: e.CourseID, UserID: e.UserID}, err)
 			}
 			rn.cfg.Progress("enrollments", i+1, len(sample))

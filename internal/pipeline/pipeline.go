@@ -115,6 +115,11 @@ type Config struct {
 	// TaskSize is the most enrollments a distributed task holds (0:
 	// DefaultTaskSize); legacy tasks are one course each.
 	TaskSize int
+	// AsOf is the time at which learners' structures are judged (which
+	// content is released); zero means the LMS clock when the enrollment
+	// stage starts (Now when Now is set). compare and distributed tasks
+	// pass one time to every workflow and worker.
+	AsOf time.Time
 
 	lmsClock bool
 }
@@ -196,6 +201,12 @@ type Report struct {
 	// (Config.LegacySample), the number of enrollments the sample was
 	// drawn from; 0 otherwise.
 	LegacyPopulation int
+	// Estimated counts the updated enrollments whose values are estimates:
+	// the platform would draw part of the learner's structure at random (a
+	// cohort, an experiment group, a library selection), and figures took
+	// its fixed choice (docs/METRICS.md). Their rows say why in their
+	// estimate column.
+	Estimated int
 }
 
 // The kinds of work in Report.Busy.
@@ -223,8 +234,8 @@ func (r *Report) Status() string {
 
 // Summary is the one line a run prints at its end.
 func (r *Report) Summary() string {
-	return fmt.Sprintf("%s run for %s: %d courses, %d enrollments examined, %d updated, %d errors, %d LMS statements, %.2f s",
-		r.Workflow, r.Date, r.Courses, r.EnrollmentsExamined, r.EnrollmentsUpdated, r.Errors, r.LMSStatements, r.Elapsed.Seconds())
+	return fmt.Sprintf("%s run for %s: %d courses, %d enrollments examined, %d updated (%d estimates), %d errors, %d LMS statements, %.2f s",
+		r.Workflow, r.Date, r.Courses, r.EnrollmentsExamined, r.EnrollmentsUpdated, r.Estimated, r.Errors, r.LMSStatements, r.Elapsed.Seconds())
 }
 
 // Touched is an enrollment a workflow recomputed.
@@ -250,10 +261,11 @@ type runner struct {
 	rep   *Report
 	scope *Scope
 	runID int
-	// calc is the calculator of calcCourse, kept across a course's
-	// batches.
-	calc       *progress.Calculator
-	calcCourse string
+	// asOf is the time learners' structures are judged at (release
+	// dates), set when the enrollment stage first needs it; views are the
+	// courses' views for the run (see prepareViews).
+	asOf  time.Time
+	views map[string]*courseView
 }
 
 func (rn *runner) stage(name string, fn func() error) error {

@@ -27,6 +27,9 @@ type EnrollmentData struct {
 	SectionsWorked   int
 	SectionsPossible int
 	CollectElapsed   float64
+	// Estimate names why the values are an estimate ("" when exact):
+	// comma-separated reasons, see pipeline.Report.Estimated.
+	Estimate string
 }
 
 // GradeMetrics is a figures_learnercoursegrademetrics row: one enrollment's
@@ -41,6 +44,8 @@ type GradeMetrics struct {
 	SectionsWorked   int
 	SectionsPossible int
 	CollectElapsed   float64
+	// Estimate is as EnrollmentData's.
+	Estimate string
 }
 
 // ProgressPercent is sections_worked / sections_possible, 0 without sections.
@@ -60,9 +65,9 @@ var enrollmentDataUpsert = upsert{
 	table: "figures_enrollmentdata",
 	key:   []string{"site_id", "user_id", "course_id"},
 	cols: []string{"site_id", "user_id", "course_id", "date_for", "date_enrolled", "is_enrolled", "is_completed",
-		"progress_percent", "points_possible", "points_earned", "sections_worked", "sections_possible", "collect_elapsed"},
+		"progress_percent", "points_possible", "points_earned", "sections_worked", "sections_possible", "collect_elapsed", "estimate"},
 	update: []string{"date_for", "date_enrolled", "is_enrolled", "is_completed",
-		"progress_percent", "points_possible", "points_earned", "sections_worked", "sections_possible", "collect_elapsed"},
+		"progress_percent", "points_possible", "points_earned", "sections_worked", "sections_possible", "collect_elapsed", "estimate"},
 	// A snapshot for an earlier day never overwrites a later one, so
 	// re-running an old day cannot roll the latest state back.
 	guard: "date_for",
@@ -72,8 +77,8 @@ var gradeMetricsUpsert = upsert{
 	table: "figures_learnercoursegrademetrics",
 	key:   []string{"site_id", "user_id", "course_id", "date_for"},
 	cols: []string{"site_id", "user_id", "course_id", "date_for", "points_possible", "points_earned",
-		"sections_worked", "sections_possible", "collect_elapsed"},
-	update: []string{"points_possible", "points_earned", "sections_worked", "sections_possible", "collect_elapsed"},
+		"sections_worked", "sections_possible", "collect_elapsed", "estimate"},
+	update: []string{"points_possible", "points_earned", "sections_worked", "sections_possible", "collect_elapsed", "estimate"},
 }
 
 // SaveProgress writes enrollment snapshots and their day's grade metrics in
@@ -83,12 +88,12 @@ func (s *Store) SaveProgress(ctx context.Context, ed []EnrollmentData, gm []Grad
 	edRows := make([][]any, len(ed))
 	for i, e := range ed {
 		edRows[i] = []any{e.SiteID, e.UserID, e.CourseID, e.DateFor, e.DateEnrolled, e.IsEnrolled, e.IsCompleted,
-			e.ProgressPercent, e.PointsPossible, e.PointsEarned, e.SectionsWorked, e.SectionsPossible, e.CollectElapsed}
+			e.ProgressPercent, e.PointsPossible, e.PointsEarned, e.SectionsWorked, e.SectionsPossible, e.CollectElapsed, nullString(e.Estimate)}
 	}
 	gmRows := make([][]any, len(gm))
 	for i, g := range gm {
 		gmRows[i] = []any{g.SiteID, g.UserID, g.CourseID, g.DateFor, g.PointsPossible, g.PointsEarned,
-			g.SectionsWorked, g.SectionsPossible, g.CollectElapsed}
+			g.SectionsWorked, g.SectionsPossible, g.CollectElapsed, nullString(g.Estimate)}
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := enrollmentDataUpsert.write(ctx, tx, now, edRows); err != nil {
@@ -121,7 +126,7 @@ ORDER BY date_for DESC LIMIT 1`, siteID, userID, courseID).Scan(&g.DateFor, &g.P
 // sites (all sites when none is given), for comparisons and tests.
 func (s *Store) EnrollmentDataFor(ctx context.Context, siteIDs ...int) ([]EnrollmentData, error) {
 	q := `SELECT site_id, user_id, course_id, date_for, date_enrolled, is_enrolled, is_completed, progress_percent,
- points_possible, points_earned, sections_worked, sections_possible, collect_elapsed FROM figures_enrollmentdata`
+ points_possible, points_earned, sections_worked, sections_possible, collect_elapsed, estimate FROM figures_enrollmentdata`
 	var args []any
 	if len(siteIDs) > 0 {
 		q += " WHERE site_id IN (" + database.Placeholders(len(siteIDs)) + ")"
@@ -138,11 +143,12 @@ func (s *Store) EnrollmentDataFor(ctx context.Context, siteIDs ...int) ([]Enroll
 	for rows.Next() {
 		var e EnrollmentData
 		var elapsed sql.NullFloat64
+		var estimate sql.NullString
 		if err := rows.Scan(&e.SiteID, &e.UserID, &e.CourseID, &e.DateFor, &e.DateEnrolled, &e.IsEnrolled, &e.IsCompleted,
-			&e.ProgressPercent, &e.PointsPossible, &e.PointsEarned, &e.SectionsWorked, &e.SectionsPossible, &elapsed); err != nil {
+			&e.ProgressPercent, &e.PointsPossible, &e.PointsEarned, &e.SectionsWorked, &e.SectionsPossible, &elapsed, &estimate); err != nil {
 			return nil, fmt.Errorf("store: enrollment data: %w", err)
 		}
-		e.CollectElapsed = elapsed.Float64
+		e.CollectElapsed, e.Estimate = elapsed.Float64, estimate.String
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -151,7 +157,7 @@ func (s *Store) EnrollmentDataFor(ctx context.Context, siteIDs ...int) ([]Enroll
 // GradeMetricsOn returns the figures_learnercoursegrademetrics rows dated d.
 func (s *Store) GradeMetricsOn(ctx context.Context, d calendar.Date) ([]GradeMetrics, error) {
 	rows, err := s.db.Query(ctx, `SELECT site_id, user_id, course_id, date_for, points_possible, points_earned,
- sections_worked, sections_possible, collect_elapsed FROM figures_learnercoursegrademetrics
+ sections_worked, sections_possible, collect_elapsed, estimate FROM figures_learnercoursegrademetrics
 WHERE date_for = ? ORDER BY site_id, course_id, user_id`, d)
 	if err != nil {
 		return nil, fmt.Errorf("store: grade metrics of %s: %w", d, err)
@@ -159,13 +165,10 @@ WHERE date_for = ? ORDER BY site_id, course_id, user_id`, d)
 	defer rows.Close()
 	var out []GradeMetrics
 	for rows.Next() {
-		var g GradeMetrics
-		var elapsed sql.NullFloat64
-		if err := rows.Scan(&g.SiteID, &g.UserID, &g.CourseID, &g.DateFor, &g.PointsPossible, &g.PointsEarned,
-			&g.SectionsWorked, &g.SectionsPossible, &elapsed); err != nil {
-			return nil, fmt.Errorf("store: grade metrics: %w", err)
+		g, err := scanGradeMetrics(rows)
+		if err != nil {
+			return nil, err
 		}
-		g.CollectElapsed = elapsed.Float64
 		out = append(out, g)
 	}
 	return out, rows.Err()
@@ -187,20 +190,17 @@ func (s *Store) CopyProgressBefore(ctx context.Context, dst *Store, d calendar.D
 		}
 	}
 	rows, err := s.db.Query(ctx, `SELECT site_id, user_id, course_id, date_for, points_possible, points_earned,
- sections_worked, sections_possible, collect_elapsed FROM figures_learnercoursegrademetrics WHERE date_for < ?`, d)
+ sections_worked, sections_possible, collect_elapsed, estimate FROM figures_learnercoursegrademetrics WHERE date_for < ?`, d)
 	if err != nil {
 		return fmt.Errorf("store: grade metrics before %s: %w", d, err)
 	}
 	var gm []GradeMetrics
 	for rows.Next() {
-		var g GradeMetrics
-		var elapsed sql.NullFloat64
-		if err := rows.Scan(&g.SiteID, &g.UserID, &g.CourseID, &g.DateFor, &g.PointsPossible, &g.PointsEarned,
-			&g.SectionsWorked, &g.SectionsPossible, &elapsed); err != nil {
+		g, err := scanGradeMetrics(rows)
+		if err != nil {
 			rows.Close()
-			return fmt.Errorf("store: grade metrics: %w", err)
+			return err
 		}
-		g.CollectElapsed = elapsed.Float64
 		gm = append(gm, g)
 	}
 	rows.Close()
@@ -208,4 +208,27 @@ func (s *Store) CopyProgressBefore(ctx context.Context, dst *Store, d calendar.D
 		return fmt.Errorf("store: grade metrics: %w", err)
 	}
 	return dst.SaveProgress(ctx, keep, gm)
+}
+
+// scanGradeMetrics reads one grade-metrics row of the columns site_id,
+// user_id, course_id, date_for, points_possible, points_earned,
+// sections_worked, sections_possible, collect_elapsed, estimate.
+func scanGradeMetrics(rows *sql.Rows) (GradeMetrics, error) {
+	var g GradeMetrics
+	var elapsed sql.NullFloat64
+	var estimate sql.NullString
+	if err := rows.Scan(&g.SiteID, &g.UserID, &g.CourseID, &g.DateFor, &g.PointsPossible, &g.PointsEarned,
+		&g.SectionsWorked, &g.SectionsPossible, &elapsed, &estimate); err != nil {
+		return g, fmt.Errorf("store: grade metrics: %w", err)
+	}
+	g.CollectElapsed, g.Estimate = elapsed.Float64, estimate.String
+	return g, nil
+}
+
+// nullString is s, or NULL when s is empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
