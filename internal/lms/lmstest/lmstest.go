@@ -163,3 +163,63 @@ func (l *LMS) Organization(id int, shortName string, courses ...string) {
 			now, now, c, id)
 	}
 }
+
+// Mode sets an enrollment's mode (Enroll writes audit).
+func (l *LMS) Mode(user int, courseID, mode string) {
+	l.t.Helper()
+	l.exec(`UPDATE student_courseenrollment SET mode = ? WHERE user_id = ? AND course_id = ?`, mode, user, courseID)
+}
+
+// GlobalStaff sets auth_user.is_staff.
+func (l *LMS) GlobalStaff(user int) {
+	l.t.Helper()
+	l.exec(`UPDATE auth_user SET is_staff = 1 WHERE id = ?`, user)
+}
+
+// CourseMode adds a course mode.
+func (l *LMS) CourseMode(courseID, slug string) {
+	l.t.Helper()
+	l.exec(`INSERT INTO course_modes_coursemode (course_id, mode_slug, mode_display_name, min_price, currency, suggested_prices,
+ expiration_datetime_is_explicit) VALUES (?, ?, ?, 0, 'usd', '', 0)`, courseID, slug, slug)
+}
+
+// CohortSettings adds a course's cohort settings row.
+func (l *LMS) CohortSettings(courseID string, cohorted bool) {
+	l.t.Helper()
+	l.exec(`INSERT INTO course_groups_coursecohortssettings (is_cohorted, course_id, always_cohort_inline_discussions) VALUES (?, ?, 0)`,
+		cohorted, courseID)
+}
+
+// Cohort adds a cohort (assignment "random" or "manual") and, when
+// partition is not 0, its content group; it returns the cohort's id.
+func (l *LMS) Cohort(courseID, name, assignment string, partition, group int) int {
+	l.t.Helper()
+	id := int(l.exec(`INSERT INTO course_groups_courseusergroup (name, course_id, group_type) VALUES (?, ?, 'cohort')`, name, courseID))
+	l.exec(`INSERT INTO course_groups_coursecohort (assignment_type, course_user_group_id) VALUES (?, ?)`, assignment, id)
+	if partition != 0 {
+		now := l.ts(At("2020-01-01 00:00:00"))
+		l.exec(`INSERT INTO course_groups_courseusergrouppartitiongroup (partition_id, group_id, created_at, updated_at, course_user_group_id)
+ VALUES (?, ?, ?, ?, ?)`, partition, group, now, now, id)
+	}
+	return id
+}
+
+// Member puts a learner in a cohort.
+func (l *LMS) Member(user int, courseID string, cohort int) {
+	l.t.Helper()
+	l.exec(`INSERT INTO course_groups_cohortmembership (course_id, course_user_group_id, user_id) VALUES (?, ?, ?)`, courseID, cohort, user)
+}
+
+// PreRegister assigns an email to a cohort before its learner registers.
+func (l *LMS) PreRegister(email, courseID string, cohort int) {
+	l.t.Helper()
+	l.exec(`INSERT INTO course_groups_unregisteredlearnercohortassignments (email, course_id, course_user_group_id) VALUES (?, ?, ?)`,
+		email, courseID, cohort)
+}
+
+// ExperimentGroup records a learner's group in an experiment partition.
+func (l *LMS) ExperimentGroup(user int, courseID string, partition int, value string) {
+	l.t.Helper()
+	l.exec("INSERT INTO user_api_usercoursetag (user_id, course_id, `key`, value) VALUES (?, ?, ?, ?)",
+		user, courseID, fmt.Sprintf("xblock.partition_service.partition_%d", partition), value)
+}
