@@ -21,8 +21,12 @@ type rowState struct {
 
 // sim simulates one enrollment's activity in one course.
 type sim struct {
-	r       *rng
-	c       *courseModel
+	r *rng
+	c *courseModel
+	// st is the enrollment's structure (which blocks it may open, and
+	// when), sig its signature.
+	st      *structure
+	sig     string
 	state   []rowState
 	touched []int32
 	t       int64 // the simulated clock, microseconds
@@ -208,6 +212,9 @@ func (s *sim) lastChange() {
 // answered. A revisit re-attempts problems not yet solved.
 func (s *sim) visit(u *unit, revisit bool) {
 	c := s.c
+	if !s.st.sees(c, u.acc, s.t) {
+		return
+	}
 	s.touch(0, uint64(u.chapterPos))
 	s.advance(1, 5)
 	s.touch(u.chapter, uint64(u.seqPos))
@@ -218,6 +225,9 @@ func (s *sim) visit(u *unit, revisit bool) {
 			return
 		}
 		mod := &c.modules[m]
+		if !s.st.sees(c, mod.acc, s.t) {
+			continue
+		}
 		switch mod.kind {
 		case kindVideo:
 			if !revisit && s.r.chance(0.75) {
@@ -237,7 +247,7 @@ func (s *sim) visit(u *unit, revisit bool) {
 				s.touch(m, s.selection(mod))
 			}
 			for i, ch := range mod.children {
-				if st.aux&(1<<uint(i)) != 0 {
+				if st.aux&(1<<uint(i)) != 0 && s.st.sees(c, c.modules[ch].acc, s.t) {
 					s.problem(ch, revisit)
 				}
 			}

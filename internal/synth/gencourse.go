@@ -3,6 +3,7 @@ package synth
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 
@@ -19,7 +20,38 @@ type genCourse struct {
 	SelfPaced   bool
 	Policy      gradingPolicy
 	Chapters    []genChapter
+	Features    courseFeatures
 }
+
+// courseFeatures are what decides, in a generated course, which learners
+// see which content (course-visibility.md): the course's partitions and
+// release dates.
+type courseFeatures struct {
+	// Cohorts: a cohorted course with content groups A and B, each
+	// opening a subsection of its own.
+	Cohorts bool
+	// Track: a unit for verified learners only.
+	Track bool
+	// Experiment: a content experiment (split_test) of two groups.
+	Experiment bool
+	// Release, when set, is when Module 1's first subsection opens
+	// (during the history); BetaDays is then the course's
+	// days_early_for_beta.
+	Release  *time.Time
+	BetaDays int
+	// Later is when the course's last subsection opens: long after the
+	// history, so it is unreleased whenever figures runs.
+	Later time.Time
+}
+
+// The partitions of generated courses.
+const (
+	contentGroups = 10 // cohort scheme: groups 1 (A) and 2 (B)
+	experiment    = 20 // random scheme: groups 0 (Control) and 1 (Variant)
+)
+
+// restriction is a group_access entry: one partition, one group.
+type restriction struct{ Partition, Group int }
 
 type genChapter struct {
 	ID, Name string
@@ -32,12 +64,18 @@ type genSub struct {
 	Format    string
 	Due       *time.Time
 	StaffOnly bool
+	// Start is the subsection's own release date; nil when unset.
+	Start *time.Time
+	// Group restricts the subsection to one group; nil for everyone.
+	Group     *restriction
 	Verticals []genVertical
 }
 
 type genVertical struct {
 	ID, Name string
-	Items    []genItem
+	// Group restricts the unit to one group; nil for everyone.
+	Group *restriction
+	Items []genItem
 }
 
 // Item types of a vertical.
@@ -46,12 +84,20 @@ const (
 	itemHTML    = "html"
 	itemVideo   = "video"
 	itemLibrary = "library_content"
+	itemSplit   = "split_test"
 )
 
 type genItem struct {
 	Type, ID, Name string
 	Problem        *genProblem
 	Library        *genLibrary
+	Split          *genSplit
+}
+
+// genSplit is a content experiment: branch i is shown to the experiment's
+// group i.
+type genSplit struct {
+	Branches []genVertical
 }
 
 // genProblem is a capa problem: one response per input.
@@ -119,8 +165,8 @@ var (
 // video and 0–3 capa problems; a welcome subsection without scorable
 // content; graded Homework and Lab subsections and a final Exam; sometimes
 // a staff-only subsection and a library_content block.
-func generateCourse(r *rng, key course.Key, name string, start time.Time, selfPaced bool) *genCourse {
-	c := &genCourse{Key: key, DisplayName: name, Start: start, SelfPaced: selfPaced}
+func generateCourse(r *rng, key course.Key, name string, start time.Time, selfPaced bool, f courseFeatures) *genCourse {
+	c := &genCourse{Key: key, DisplayName: name, Start: start, SelfPaced: selfPaced, Features: f}
 	nChapters := r.between(4, 8)
 	staffOnly := -1
 	if r.chance(0.3) {
@@ -193,7 +239,96 @@ func generateCourse(r *rng, key course.Key, name string, start time.Time, selfPa
 			Items: []genItem{{Type: itemLibrary, ID: r.hex32(), Name: "Randomized questions", Library: lib}}})
 	}
 	c.Policy = policyFor(r, c)
+	c.addFeatures(r)
 	return c
+}
+
+// addFeatures adds the course's visibility features to its tree (after
+// the grading policy is drawn, which they leave unchanged): a last
+// subsection released long after the history, and as the features say a
+// subsection released during it, content-group subsections, a
+// verified-only unit and a content experiment, all in the modules.
+func (c *genCourse) addFeatures(r *rng) {
+	f := c.Features
+	last := &c.Chapters[len(c.Chapters)-1]
+	later := f.Later.UTC()
+	bonus := genSubsection(r, "Bonus Module (opens later)", false, "", nil)
+	bonus.Start = &later
+	last.Subs = append(last.Subs, bonus)
+	m1 := &c.Chapters[1]
+	m2 := &c.Chapters[len(c.Chapters)-2]
+	if f.Release != nil {
+		t := f.Release.UTC()
+		m1.Subs[0].Start = &t
+	}
+	if f.Cohorts {
+		a := genSubsection(r, "Group A Studio", false, "", nil)
+		a.Group = &restriction{contentGroups, 1}
+		m1.Subs = append(m1.Subs, a)
+		b := genSubsection(r, "Group B Studio", false, "", nil)
+		b.Group = &restriction{contentGroups, 2}
+		m2.Subs = append(m2.Subs, b)
+	}
+	if f.Track {
+		s := &m1.Subs[len(m1.Subs)-1]
+		v := genVertical{ID: r.hex32(), Name: "Verified learners' practice", Group: &restriction{course.EnrollmentTrackPartition, 2}}
+		for k := r.between(1, 2); k > 0; k-- {
+			v.Items = append(v.Items, genItem{Type: itemProblem, ID: r.hex32(), Name: "Practice " + strconv.Itoa(len(v.Items)+1), Problem: genProblemOf(r)})
+		}
+		s.Verticals = append(s.Verticals, v)
+	}
+	if f.Experiment {
+		s := &m2.Subs[0]
+		sp := &genSplit{}
+		for g := 0; g < 2; g++ {
+			b := genVertical{ID: r.hex32(), Name: []string{"Control", "Variant"}[g]}
+			b.Items = append(b.Items, genItem{Type: itemProblem, ID: r.hex32(), Name: "Experiment question", Problem: genProblemOf(r)})
+			sp.Branches = append(sp.Branches, b)
+		}
+		s.Verticals = append(s.Verticals, genVertical{ID: r.hex32(), Name: "Try this", Items: []genItem{
+			{Type: itemSplit, ID: r.hex32(), Name: "Experiment", Split: sp}}})
+	}
+}
+
+// partitions are the course's user partitions.
+func (c *genCourse) partitions() []course.Partition {
+	var out []course.Partition
+	if c.Features.Cohorts {
+		out = append(out, course.Partition{ID: contentGroups, Name: "Content groups", Scheme: "cohort", Active: true, Groups: []int{1, 2}})
+	}
+	if c.Features.Experiment {
+		out = append(out, course.Partition{ID: experiment, Name: "Experiment", Scheme: "random", Active: true, Groups: []int{0, 1}})
+	}
+	return out
+}
+
+// restrict adds a group restriction to merged access, intersecting it
+// with one of the same partition (as course.ImportOLX merges them).
+func restrict(a course.Access, r *restriction) course.Access {
+	if r == nil {
+		return a
+	}
+	out := a
+	out.Groups = nil
+	found := false
+	for _, x := range a.Groups {
+		if x.Partition == r.Partition {
+			found = true
+			gs := []int{}
+			for _, g := range x.Groups {
+				if g == r.Group {
+					gs = append(gs, g)
+				}
+			}
+			x = course.Restriction{Partition: x.Partition, Groups: gs}
+		}
+		out.Groups = append(out.Groups, x)
+	}
+	if !found {
+		out.Groups = append(out.Groups, course.Restriction{Partition: r.Partition, Groups: []int{r.Group}})
+		sort.Slice(out.Groups, func(i, j int) bool { return out.Groups[i].Partition < out.Groups[j].Partition })
+	}
+	return out
 }
 
 func genSubsection(r *rng, name string, graded bool, format string, due *time.Time) genSub {
@@ -289,41 +424,40 @@ func policyFor(r *rng, c *genCourse) gradingPolicy {
 // usage returns the usage key of a block of the course.
 func (c *genCourse) usage(typ, id string) string { return c.Key.UsageKey(typ, id) }
 
-// outline returns the learner outline of the course: what the grades app
-// sees and what course.ImportOLX returns for the course's export. Staff-only
-// subsections are left out; html and video are not scorable.
+// outline returns the outline of the course: what course.ImportOLX returns
+// for the course's export, worked out from the generated tree (staff-only
+// subsections marked, release dates and group restrictions merged down);
+// html and video are not scorable.
 func (c *genCourse) outline() *course.Outline {
-	o := &course.Outline{CourseID: c.Key.String(), DisplayName: c.DisplayName, Chapters: []course.Chapter{}}
+	start := c.Start.UTC().Truncate(time.Second)
+	o := &course.Outline{CourseID: c.Key.String(), DisplayName: c.DisplayName, Chapters: []course.Chapter{},
+		Structure: course.StructureVersion, Start: &start, SelfPaced: c.SelfPaced, Cohorted: c.Features.Cohorts, Partitions: c.partitions()}
+	if c.Features.BetaDays > 0 {
+		d := float64(c.Features.BetaDays)
+		o.DaysEarlyForBeta = &d
+	}
 	for _, ch := range c.Chapters {
 		oc := course.Chapter{UsageKey: c.usage("chapter", ch.ID), DisplayName: ch.Name, Subsections: []course.Subsection{}}
 		for _, s := range ch.Subs {
-			if s.StaffOnly {
-				continue
+			acc := course.Access{StaffOnly: s.StaffOnly}
+			// start is the subsection's own, or inherited from the course.
+			shown := start
+			if s.Start != nil {
+				shown = s.Start.UTC().Truncate(time.Second)
+				if shown.After(start) {
+					t := shown
+					acc.Start = &t
+				}
 			}
-			// start is inherited from the course block.
-			start := c.Start.UTC().Truncate(time.Second)
+			acc = restrict(acc, s.Group)
 			os := course.Subsection{UsageKey: c.usage("sequential", s.ID), DisplayName: s.Name,
-				Graded: s.Graded, Format: s.Format, Start: &start, Blocks: []course.Block{}}
+				Graded: s.Graded, Format: s.Format, Start: &shown, Access: acc, Blocks: []course.Block{}}
 			if s.Due != nil {
 				d := *s.Due
 				os.Due = &d
 			}
 			for _, v := range s.Verticals {
-				for _, it := range v.Items {
-					switch it.Type {
-					case itemProblem:
-						os.Blocks = append(os.Blocks, c.problemBlock(it, s.Graded, ""))
-					case itemLibrary:
-						lk := c.usage(itemLibrary, it.ID)
-						lib := course.Library{UsageKey: lk, MaxCount: it.Library.MaxCount}
-						for _, ch := range it.Library.Children {
-							b := c.problemBlock(ch, s.Graded, lk)
-							lib.Children = append(lib.Children, b.UsageKey)
-							os.Blocks = append(os.Blocks, b)
-						}
-						os.Libraries = append(os.Libraries, lib)
-					}
-				}
+				c.outlineItems(&os, v.Items, restrict(acc, v.Group), s.Graded)
 			}
 			oc.Subsections = append(oc.Subsections, os)
 		}
@@ -333,9 +467,33 @@ func (c *genCourse) outline() *course.Outline {
 	return o
 }
 
-func (c *genCourse) problemBlock(it genItem, graded bool, library string) course.Block {
+// outlineItems adds a unit's scorable items to a subsection.
+func (c *genCourse) outlineItems(os *course.Subsection, items []genItem, acc course.Access, graded bool) {
+	for _, it := range items {
+		switch it.Type {
+		case itemProblem:
+			os.Blocks = append(os.Blocks, c.problemBlock(it, graded, "", acc))
+		case itemLibrary:
+			lk := c.usage(itemLibrary, it.ID)
+			lib := course.Library{UsageKey: lk, MaxCount: it.Library.MaxCount, Children: []string{}, Access: acc}
+			for _, ch := range it.Library.Children {
+				b := c.problemBlock(ch, graded, lk, acc)
+				lib.Children = append(lib.Children, b.UsageKey)
+				lib.Members = append(lib.Members, b.UsageKey)
+				os.Blocks = append(os.Blocks, b)
+			}
+			os.Libraries = append(os.Libraries, lib)
+		case itemSplit:
+			for g, br := range it.Split.Branches {
+				c.outlineItems(os, br.Items, restrict(restrict(acc, br.Group), &restriction{experiment, g}), graded)
+			}
+		}
+	}
+}
+
+func (c *genCourse) problemBlock(it genItem, graded bool, library string, acc course.Access) course.Block {
 	b := course.Block{UsageKey: c.usage(itemProblem, it.ID), Type: itemProblem,
-		RawPossible: it.Problem.rawMax(), Graded: graded, Library: library}
+		RawPossible: it.Problem.rawMax(), Graded: graded, Library: library, Access: acc}
 	if it.Problem.Weight != nil {
 		w := *it.Problem.Weight
 		b.Weight = &w

@@ -36,6 +36,7 @@ import (
 	"github.com/figures-analytics/figures/internal/course"
 	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/lms"
+	"github.com/figures-analytics/figures/internal/progress"
 )
 
 // Summary describes a generated dataset.
@@ -56,6 +57,11 @@ type Summary struct {
 	ActiveOnEndDate int
 	// Enrollments counts student_courseenrollment rows.
 	Enrollments int
+	// GroupEstimates counts the enrollments whose cohort or experiment
+	// group the platform would still draw at random (figures' results for
+	// them are estimates; library selections add more, depending on the
+	// grade source).
+	GroupEstimates int
 	// Method is how rows were loaded.
 	Method string
 	// ReorderPeak is the most StudentModule rows the generator held at
@@ -126,6 +132,7 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Summary, erro
 		return Summary{}, err
 	}
 	p.planPeople()
+	p.planGroups()
 	opts.progress("courses", 1, 1)
 
 	l, err := newLoader(ctx, db, opts.forceInsert)
@@ -156,7 +163,7 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Summary, erro
 
 	sum := Summary{Scale: opts.Scale, Seed: opts.Seed, EndDate: opts.EndDate.String(), Days: opts.days(),
 		HistoryFactor: opts.factor(), Fingerprint: opts.fingerprint(len(real)), Method: l.method,
-		Notes: p.notes, ActiveOnEndDate: g.activeOnEnd, ReorderPeak: g.reorder.peak}
+		Notes: p.notes, ActiveOnEndDate: g.activeOnEnd, ReorderPeak: g.reorder.peak, GroupEstimates: g.estimatedGroups}
 	if l.note != "" {
 		sum.Notes = append(sum.Notes, l.note)
 	}
@@ -255,17 +262,22 @@ type generator struct {
 	tables struct {
 		site, siteConf, org, orgCourse, overview, user, profile, role, enroll *table
 		sm, psg, override, pcg, cert                                          *table
+		mode, settings, cohortGroup, cohort, partitionGroup, membership       *table
+		prereg, tag                                                           *table
 	}
 	perCourse   []int
 	activeOnEnd int
-	buf         []byte
-	reorder     rowHeap
-	smID        int64
-	psgID       int64
-	pcgID       int64
-	certID      int64
-	overrideID  int64
-	sims        []*sim
+	// estimatedGroups counts the enrollments whose cohort or experiment
+	// group the platform would still draw at random.
+	estimatedGroups int
+	buf             []byte
+	reorder         rowHeap
+	smID            int64
+	psgID           int64
+	pcgID           int64
+	certID          int64
+	overrideID      int64
+	sims            []*sim
 }
 
 func newGenerator(p *plan, l *loader) *generator {
@@ -294,6 +306,18 @@ func newGenerator(p *plan, l *loader) *generator {
 		"course_edited_timestamp", "course_version", "grading_policy_hash", "percent_grade", "letter_grade", "passed_timestamp")
 	t.cert = l.table("certificates_generatedcertificate", "id", "course_id", "verify_uuid", "download_uuid", "download_url",
 		"grade", "key", "distinction", "status", "mode", "name", "created_date", "modified_date", "error_reason", "user_id")
+	t.mode = l.table("course_modes_coursemode", "id", "course_id", "mode_slug", "mode_display_name", "min_price", "currency",
+		"expiration_datetime", "expiration_date", "suggested_prices", "description", "sku", "expiration_datetime_is_explicit",
+		"bulk_sku", "android_sku", "ios_sku")
+	t.settings = l.table("course_groups_coursecohortssettings", "id", "is_cohorted", "course_id", "cohorted_discussions",
+		"always_cohort_inline_discussions")
+	t.cohortGroup = l.table("course_groups_courseusergroup", "id", "name", "course_id", "group_type")
+	t.cohort = l.table("course_groups_coursecohort", "id", "assignment_type", "course_user_group_id")
+	t.partitionGroup = l.table("course_groups_courseusergrouppartitiongroup", "id", "partition_id", "group_id", "created_at",
+		"updated_at", "course_user_group_id")
+	t.membership = l.table("course_groups_cohortmembership", "id", "course_id", "course_user_group_id", "user_id")
+	t.prereg = l.table("course_groups_unregisteredlearnercohortassignments", "id", "email", "course_id", "course_user_group_id")
+	t.tag = l.table("user_api_usercoursetag", "id", "key", "course_id", "value", "user_id")
 	for _, c := range p.courses {
 		g.sims = append(g.sims, &sim{r: newRNG(), c: c, state: make([]rowState, len(c.modules))})
 	}
@@ -302,7 +326,7 @@ func newGenerator(p *plan, l *loader) *generator {
 
 // writeAll writes every table.
 func (g *generator) writeAll() error {
-	steps := []func() error{g.writeSites, g.writeCourses, g.writeUsers, g.writeRoles, g.writeEnrollments, g.writeActivity}
+	steps := []func() error{g.writeSites, g.writeCourses, g.writeUsers, g.writeRoles, g.writeEnrollments, g.writeGroups, g.writeActivity}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -353,6 +377,12 @@ func (g *generator) writeActivity() error {
 		lastDay := p.endDay
 		if e.alumni {
 			lastDay = p.firstDay - 1
+		}
+		l, estimate := p.signature(e, c)
+		s.st = c.structureOf(l, dayStart(p.endDay+1))
+		s.sig = c.outline.Signature(l, c.restricted)
+		if estimate && e.enrolled {
+			g.estimatedGroups++
 		}
 		s.run(e, lastDay, p.endDay)
 		active := false
@@ -533,19 +563,24 @@ func (g *generator) writeGrades(e *enrollment, c *courseModel, s *sim, limit int
 	if len(subs) == 0 {
 		return nil
 	}
+	// The learner's own structure gives the subsection totals the
+	// platform persists, and the possible points of the others.
 	learner := s.learner()
-	scores := c.calc.SubsectionScores(learner)
-	earned := make([]float64, len(scores))
-	possible := make([]float64, len(scores))
-	for i, sc := range scores {
-		earned[i], possible[i] = 0, sc.Possible
+	byKey := map[string]progress.SubsectionGrade{}
+	for _, sc := range s.st.calc.SubsectionScores(learner) {
+		byKey[sc.UsageKey] = sc
+	}
+	earned := make([]float64, len(c.subs))
+	possible := make([]float64, len(c.subs))
+	for i, sub := range c.subs {
+		possible[i] = byKey[sub.UsageKey].Possible
 	}
 	// Persisted in course order, as a regrade task would.
 	sortSubGrades(subs)
 	t := g.tables.psg
 	for k := range subs {
 		sg := &subs[k]
-		sc := scores[sg.sub]
+		sc := byKey[c.subs[sg.sub].UsageKey]
 		sg.earned, sg.possible = sc.Earned, sc.Possible
 		// The grade task runs a few seconds to minutes after the score.
 		sg.created = min(limit, sg.scored+int64(r.between(1, 30))*1_000_000)
@@ -578,7 +613,7 @@ func (g *generator) writeGrades(e *enrollment, c *courseModel, s *sim, limit int
 		first := sg.first
 		t.int(sg.id).time(sg.created).time(sg.modified).int(int64(e.user)).str(c.id).str(c.subs[sg.sub].UsageKey).
 			time(c.published).str(c.courseVersion).float(sg.earned).float(sg.possible).float(sg.earned).float(sg.possible).
-			time(first).str(c.visibleBlocksHash(sg.sub, learner.Selections))
+			time(first).str(c.visibleBlocksHash(s.st, s.sig, c.subs[sg.sub].UsageKey, learner.Selections))
 		if err := t.end(); err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/figures-analytics/figures/internal/course"
-	"github.com/figures-analytics/figures/internal/progress"
+	"github.com/figures-analytics/figures/internal/lms"
 )
 
 // Kinds of module a StudentModule row can be for.
@@ -52,6 +52,9 @@ type module struct {
 	// (-1: all).
 	children []int32
 	maxCount int
+	// acc is the block's access (an index into courseModel.accesses; 0:
+	// everyone may open it).
+	acc int32
 }
 
 // unit is what a learner opens in one step: a vertical of a generated
@@ -62,6 +65,8 @@ type unit struct {
 	// course, chapter and subsection rows record when the unit opens.
 	chapterPos, seqPos, position int
 	items                        []int32
+	// acc is the unit's access: a learner who may not open it skips it.
+	acc int32
 }
 
 // courseModel is one course of the synthetic LMS: its outline, its modules
@@ -89,10 +94,60 @@ type courseModel struct {
 	modules []module
 	units   []unit
 	subs    []*course.Subsection
-	calc    *progress.Calculator
 	// blockSub maps a scorable block's usage key to its subsection index.
 	blockSub map[string]int
 	hashes   map[string]string
+
+	// accesses are the distinct Access values of the course's units and
+	// blocks (0 is the zero Access); blockAccess maps a block's usage key
+	// to its index.
+	accesses    []course.Access
+	accessIndex map[string]int32
+	blockAccess map[string]int32
+	// restricted are the partitions some block is restricted on; groups
+	// the course's modes and cohorts (planGroups), cohortIDs its cohorts'
+	// ids in cohortSpecs order; structures its learners' structures by
+	// signature.
+	restricted []int
+	groups     *lms.CourseGroups
+	cohortIDs  []int
+	structures map[string]*structure
+}
+
+// intern returns the index of an Access in accesses.
+func (c *courseModel) intern(a course.Access) int32 {
+	b, _ := json.Marshal(a)
+	k := string(b)
+	if i, ok := c.accessIndex[k]; ok {
+		return i
+	}
+	if c.accessIndex == nil {
+		c.accessIndex = map[string]int32{}
+		c.accesses = []course.Access{{}}
+		zero, _ := json.Marshal(course.Access{})
+		c.accessIndex[string(zero)] = 0
+		if k == string(zero) {
+			return 0
+		}
+	}
+	c.accesses = append(c.accesses, a)
+	i := int32(len(c.accesses) - 1)
+	c.accessIndex[k] = i
+	return i
+}
+
+// indexAccess records the access of every block of the outline.
+func (c *courseModel) indexAccess() {
+	c.intern(course.Access{})
+	c.blockAccess = map[string]int32{}
+	for _, s := range c.outline.Subsections() {
+		for _, b := range s.Blocks {
+			c.blockAccess[b.UsageKey] = c.intern(b.Access)
+		}
+		for _, l := range s.Libraries {
+			c.blockAccess[l.UsageKey] = c.intern(l.Access)
+		}
+	}
 }
 
 // addModule appends a module and returns its index.
@@ -102,39 +157,30 @@ func (c *courseModel) addModule(m module) int32 {
 }
 
 // modelFromGenerated builds the model of a generated course. Staff-only
-// subsections get no learner rows; html blocks keep no state.
+// subsections get no learner rows (learners never open them); html blocks
+// keep no state. Every unit and block carries its access, which the
+// simulation checks before a learner opens it.
 func modelFromGenerated(g *genCourse, o *course.Outline) *courseModel {
 	c := &courseModel{id: g.Key.String(), key: g.Key, org: g.Key.Org, gen: g, outline: o,
 		displayName: g.DisplayName, selfPaced: g.SelfPaced, policy: g.Policy}
+	c.indexAccess()
 	c.addModule(module{key: g.usage("course", "course"), typ: "course", kind: kindCourse, sub: -1})
+	subs := o.Subsections()
 	sub := int32(0)
 	for ci, ch := range g.Chapters {
 		chm := c.addModule(module{key: g.usage("chapter", ch.ID), typ: "chapter", kind: kindChapter, sub: -1})
 		seqPos := 0
 		for _, s := range ch.Subs {
 			if s.StaffOnly {
+				sub++
 				continue
 			}
 			seqPos++
 			sm := c.addModule(module{key: g.usage("sequential", s.ID), typ: "sequential", kind: kindSequential, sub: sub})
 			for vi, v := range s.Verticals {
-				u := unit{chapter: chm, seq: sm, chapterPos: ci + 1, seqPos: seqPos, position: vi + 1}
-				for _, it := range v.Items {
-					switch it.Type {
-					case itemVideo:
-						u.items = append(u.items, c.addModule(module{key: g.usage(itemVideo, it.ID), typ: itemVideo, kind: kindVideo, sub: sub}))
-					case itemProblem:
-						u.items = append(u.items, c.addModule(module{key: g.usage(itemProblem, it.ID), typ: itemProblem,
-							kind: kindProblem, rawMax: it.Problem.rawMax(), sub: sub}))
-					case itemLibrary:
-						lm := module{key: g.usage(itemLibrary, it.ID), typ: itemLibrary, kind: kindLibrary, sub: sub, maxCount: it.Library.MaxCount}
-						for _, ch := range it.Library.Children[:min(64, len(it.Library.Children))] {
-							lm.children = append(lm.children, c.addModule(module{key: g.usage(itemProblem, ch.ID),
-								typ: itemProblem, kind: kindProblem, rawMax: ch.Problem.rawMax(), sub: sub}))
-						}
-						u.items = append(u.items, c.addModule(lm))
-					}
-				}
+				u := unit{chapter: chm, seq: sm, chapterPos: ci + 1, seqPos: seqPos, position: vi + 1,
+					acc: c.intern(restrict(subs[sub].Access, v.Group))}
+				c.addItems(&u, v.Items, sub)
 				c.units = append(c.units, u)
 			}
 			sub++
@@ -142,6 +188,35 @@ func modelFromGenerated(g *genCourse, o *course.Outline) *courseModel {
 	}
 	c.finish()
 	return c
+}
+
+// addItems adds a unit's items as modules; a content experiment's branches
+// are part of the unit, each block with its own access.
+func (c *courseModel) addItems(u *unit, items []genItem, sub int32) {
+	g := c.gen
+	for _, it := range items {
+		switch it.Type {
+		case itemVideo:
+			u.items = append(u.items, c.addModule(module{key: g.usage(itemVideo, it.ID), typ: itemVideo, kind: kindVideo, sub: sub, acc: u.acc}))
+		case itemProblem:
+			key := g.usage(itemProblem, it.ID)
+			u.items = append(u.items, c.addModule(module{key: key, typ: itemProblem,
+				kind: kindProblem, rawMax: it.Problem.rawMax(), sub: sub, acc: c.blockAccess[key]}))
+		case itemLibrary:
+			key := g.usage(itemLibrary, it.ID)
+			lm := module{key: key, typ: itemLibrary, kind: kindLibrary, sub: sub, maxCount: it.Library.MaxCount, acc: c.blockAccess[key]}
+			for _, ch := range it.Library.Children[:min(64, len(it.Library.Children))] {
+				ck := g.usage(itemProblem, ch.ID)
+				lm.children = append(lm.children, c.addModule(module{key: ck,
+					typ: itemProblem, kind: kindProblem, rawMax: ch.Problem.rawMax(), sub: sub, acc: c.blockAccess[ck]}))
+			}
+			u.items = append(u.items, c.addModule(lm))
+		case itemSplit:
+			for _, br := range it.Split.Branches {
+				c.addItems(u, br.Items, sub)
+			}
+		}
+	}
 }
 
 // modelFromOutline builds the model of a real course from its imported
@@ -154,6 +229,7 @@ func modelFromOutline(o *course.Outline) (*courseModel, error) {
 		return nil, err
 	}
 	c := &courseModel{id: o.CourseID, key: key, org: key.Org, real: true, outline: o, displayName: o.DisplayName}
+	c.indexAccess()
 	c.addModule(module{key: key.UsageKey("course", "course"), typ: "course", kind: kindCourse, sub: -1})
 	sub := int32(0)
 	for ci, ch := range o.Chapters {
@@ -179,24 +255,25 @@ func modelFromOutline(o *course.Outline) (*courseModel, error) {
 								lib = l
 							}
 						}
-						lm := module{key: lib.UsageKey, typ: itemLibrary, kind: kindLibrary, sub: sub, maxCount: lib.MaxCount}
+						lm := module{key: lib.UsageKey, typ: itemLibrary, kind: kindLibrary, sub: sub, maxCount: lib.MaxCount, acc: c.blockAccess[lib.UsageKey]}
 						for _, k := range lib.Children[:min(64, len(lib.Children))] {
 							cb := byKey[k]
-							lm.children = append(lm.children, c.addModule(blockModule(cb, sub)))
+							lm.children = append(lm.children, c.addModule(c.blockModule(cb, sub)))
 						}
 						libs[b.Library] = c.addModule(lm)
 						items = append(items, libs[b.Library])
 					}
 					continue
 				}
-				items = append(items, c.addModule(blockModule(b, sub)))
+				items = append(items, c.addModule(c.blockModule(b, sub)))
 			}
+			acc := c.intern(s.Access)
 			if len(items) == 0 {
-				c.units = append(c.units, unit{chapter: chm, seq: sm, chapterPos: ci + 1, seqPos: si + 1, position: 1})
+				c.units = append(c.units, unit{chapter: chm, seq: sm, chapterPos: ci + 1, seqPos: si + 1, position: 1, acc: acc})
 			}
 			for i := 0; i < len(items); i += 3 {
 				c.units = append(c.units, unit{chapter: chm, seq: sm, chapterPos: ci + 1, seqPos: si + 1,
-					position: i/3 + 1, items: items[i:min(i+3, len(items))]})
+					position: i/3 + 1, items: items[i:min(i+3, len(items))], acc: acc})
 			}
 			sub++
 		}
@@ -205,7 +282,7 @@ func modelFromOutline(o *course.Outline) (*courseModel, error) {
 	return c, nil
 }
 
-func blockModule(b course.Block, sub int32) module {
+func (c *courseModel) blockModule(b course.Block, sub int32) module {
 	k := kindUnscored
 	if csmScored[b.Type] {
 		k = kindProblem
@@ -214,12 +291,12 @@ func blockModule(b course.Block, sub int32) module {
 	if typ == "" {
 		typ = course.BlockType(b.UsageKey)
 	}
-	return module{key: b.UsageKey, typ: typ, kind: k, rawMax: b.RawPossible, sub: sub}
+	return module{key: b.UsageKey, typ: typ, kind: k, rawMax: b.RawPossible, sub: sub, acc: c.blockAccess[b.UsageKey]}
 }
 
 func (c *courseModel) finish() {
 	c.subs = c.outline.Subsections()
-	c.calc = progress.New(c.outline)
+	c.restricted = c.outline.RestrictedPartitions()
 	c.blockSub = map[string]int{}
 	for i, s := range c.subs {
 		for _, b := range s.Blocks {
@@ -315,11 +392,20 @@ func (c *courseModel) percentGrade(earned, possible []float64) float64 {
 }
 
 // visibleBlocksHash is the subsection's grades_visibleblocks hash for a
-// learner with the given library selection: base64(sha1(blocks_json)) of
-// the blocks the learner sees, as the platform computes it.
-func (c *courseModel) visibleBlocksHash(sub int, sel map[string][]string) string {
-	s := c.subs[sub]
-	cacheKey := strconv.Itoa(sub)
+// learner of the given structure and library selection: base64(sha1(
+// blocks_json)) of the blocks the learner sees, as the platform computes
+// it.
+func (c *courseModel) visibleBlocksHash(st *structure, sig string, subKey string, sel map[string][]string) string {
+	var s *course.Subsection
+	for _, x := range st.outline.Subsections() {
+		if x.UsageKey == subKey {
+			s = x
+		}
+	}
+	if s == nil {
+		return ""
+	}
+	cacheKey := sig + "|" + subKey
 	if len(s.Libraries) > 0 {
 		var parts []string
 		for _, l := range s.Libraries {

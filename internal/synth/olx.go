@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/figures-analytics/figures/internal/course"
 )
 
 // olxTime is how Studio exports datetimes.
@@ -27,7 +29,7 @@ func (c *genCourse) writeOLX(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("OLX export %s: %w", dir, err)
 	}
-	w := olxWriter{dir: dir}
+	w := olxWriter{dir: dir, key: c.Key}
 	run := c.Key.Run
 	w.file("course.xml", fmt.Sprintf("<course url_name=%s org=%s course=%s/>\n", attr(run), attr(c.Key.Org), attr(c.Key.Course)))
 
@@ -43,20 +45,38 @@ func (c *genCourse) writeOLX(dir string) error {
 
 	pol := map[string]any{"GRADER": c.Policy.Graders, "GRADE_CUTOFFS": map[string]float64{"Pass": c.Policy.Cutoff}}
 	w.json(filepath.Join("policies", run, "grading_policy.json"), pol)
-	w.json(filepath.Join("policies", run, "policy.json"), map[string]any{
-		"course/" + run: map[string]any{
-			"display_name": c.DisplayName,
-			"start":        c.Start.UTC().Format(olxTime),
-			"self_paced":   c.SelfPaced,
-			"language":     "en",
-		},
-	})
+	settings := map[string]any{
+		"display_name": c.DisplayName,
+		"start":        c.Start.UTC().Format(olxTime),
+		"self_paced":   c.SelfPaced,
+		"language":     "en",
+	}
+	if c.Features.BetaDays > 0 {
+		settings["days_early_for_beta"] = c.Features.BetaDays
+	}
+	if c.Features.Cohorts {
+		settings["cohort_config"] = map[string]any{"cohorted": true}
+	}
+	if ps := c.partitions(); len(ps) > 0 {
+		var list []map[string]any
+		for _, p := range ps {
+			var groups []map[string]any
+			for i, g := range p.Groups {
+				groups = append(groups, map[string]any{"id": g, "name": groupNames[p.ID][i], "version": 1})
+			}
+			list = append(list, map[string]any{"id": p.ID, "name": p.Name, "description": "", "version": 3,
+				"scheme": p.Scheme, "active": true, "parameters": map[string]any{}, "groups": groups})
+		}
+		settings["user_partitions"] = list
+	}
+	w.json(filepath.Join("policies", run, "policy.json"), map[string]any{"course/" + run: settings})
 	w.json(filepath.Join("policies", "assets.json"), map[string]any{})
 	return w.err
 }
 
 type olxWriter struct {
 	dir string
+	key course.Key
 	err error
 }
 
@@ -83,6 +103,18 @@ func (w *olxWriter) json(rel string, v any) {
 	w.file(rel, string(b)+"\n")
 }
 
+// groupNames are the generated partitions' group names, in group order.
+var groupNames = map[int][]string{contentGroups: {"Group A", "Group B"}, experiment: {"Control", "Variant"}}
+
+// groupAccess is a group_access attribute for one restriction, as Studio
+// writes it.
+func groupAccess(r *restriction) string {
+	if r == nil {
+		return ""
+	}
+	return fmt.Sprintf(" group_access=%s", attr(fmt.Sprintf(`{"%d": [%d]}`, r.Partition, r.Group)))
+}
+
 func (w *olxWriter) chapter(ch genChapter) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "<chapter display_name=%s>\n", attr(ch.Name))
@@ -106,6 +138,10 @@ func (w *olxWriter) sequential(s genSub) {
 	if s.StaffOnly {
 		b.WriteString(" visible_to_staff_only=\"true\"")
 	}
+	if s.Start != nil {
+		fmt.Fprintf(&b, " start=%s", attr(s.Start.UTC().Format(olxTime)))
+	}
+	b.WriteString(groupAccess(s.Group))
 	b.WriteString(">\n")
 	for _, v := range s.Verticals {
 		fmt.Fprintf(&b, "  <vertical url_name=%s/>\n", attr(v.ID))
@@ -117,7 +153,7 @@ func (w *olxWriter) sequential(s genSub) {
 
 func (w *olxWriter) vertical(v genVertical) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "<vertical display_name=%s>\n", attr(v.Name))
+	fmt.Fprintf(&b, "<vertical display_name=%s%s>\n", attr(v.Name), groupAccess(v.Group))
 	for _, it := range v.Items {
 		fmt.Fprintf(&b, "  <%s url_name=%s/>\n", it.Type, attr(it.ID))
 		w.item(it)
@@ -137,6 +173,22 @@ func (w *olxWriter) item(it genItem) {
 			attr(it.ID), attr(it.Name)))
 	case itemProblem:
 		w.file(filepath.Join("problem", it.ID+".xml"), problemXML(it))
+	case itemSplit:
+		// split_test: user_partition_id and group_id_to_child, the
+		// branches' locators keyed by group id, as Studio exports them.
+		var b bytes.Buffer
+		mapping := map[string]string{}
+		for g, br := range it.Split.Branches {
+			mapping[strconv.Itoa(g)] = w.key.UsageKey("vertical", br.ID)
+		}
+		m, _ := json.Marshal(mapping)
+		fmt.Fprintf(&b, "<split_test display_name=%s user_partition_id=\"%d\" group_id_to_child=%s>\n", attr(it.Name), experiment, attr(string(m)))
+		for _, br := range it.Split.Branches {
+			fmt.Fprintf(&b, "  <vertical url_name=%s/>\n", attr(br.ID))
+			w.vertical(br)
+		}
+		b.WriteString("</split_test>\n")
+		w.file(filepath.Join("split_test", it.ID+".xml"), b.String())
 	case itemLibrary:
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "<library_content display_name=%s max_count=\"%d\" source_library_id=%s>\n",

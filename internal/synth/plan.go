@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/figures-analytics/figures/internal/course"
+	"github.com/figures-analytics/figures/internal/lms"
 )
 
 // site is a django_site with its site configuration.
@@ -130,6 +131,9 @@ type enrollment struct {
 	alumni   bool
 	sentinel uint8
 	created  int64
+	// groups are the enrollment's cohort, pre-registration and experiment
+	// group (see planGroups).
+	groups enrollmentGroups
 }
 
 // Sentinel enrollments pin activity to the end date's boundaries.
@@ -158,6 +162,9 @@ type plan struct {
 	users   []user
 	enrolls []enrollment
 	roles   []role
+	// access is what the LMS says about each user that has roles or is
+	// global staff (planGroups).
+	access map[int32]*lms.UserAccess
 	// Day numbers (since the epoch) of the history: the base history is
 	// [firstDay, endDay], the extra history of the history factor is
 	// [oldestDay, firstDay).
@@ -200,7 +207,7 @@ func (p *plan) planCourses(real []*courseModel) error {
 		if i >= len(subjects) {
 			name += " (" + strconv.Itoa(i/len(subjects)+1) + ")"
 		}
-		g := generateCourse(r, key, name, start, r.chance(0.5))
+		g := generateCourse(r, key, name, start, r.chance(0.5), p.featuresOf(i))
 		ol := g.outline()
 		c := modelFromGenerated(g, ol)
 		c.site = siteID

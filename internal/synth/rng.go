@@ -19,6 +19,9 @@ const (
 	streamSite
 	streamCert
 	streamPerson
+	// streamGroups draws an enrollment's cohort, experiment group and
+	// beta-tester role.
+	streamGroups
 )
 
 // splitmix64 scrambles x; it turns (seed, kind, index) into well-spread PCG

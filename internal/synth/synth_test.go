@@ -347,6 +347,9 @@ type dataset struct {
 	pcg       map[string]pcgRow
 	certs     []certRow
 	overrides map[string]bool
+	// calcs are each enrollment's calculator (user/course), for its own
+	// structure.
+	calcs map[string]*progress.Calculator
 }
 
 type enrollRow struct {
@@ -714,7 +717,25 @@ func checkDataset(t *testing.T, db *database.DB, sum Summary) {
 	}
 
 	// Persisted grades agree with the StudentModule scores.
+	d.calcs = learnerCalcs(t, db, d, end)
 	checkGrades(t, d, end)
+
+	// The tables learners' groups come from are filled, and some
+	// learners' groups are left for the platform to draw.
+	for _, table := range []string{"course_modes_coursemode", "course_groups_courseusergroup", "course_groups_cohortmembership",
+		"course_groups_courseusergrouppartitiongroup", "course_groups_coursecohort", "course_groups_coursecohortssettings",
+		"course_groups_unregisteredlearnercohortassignments", "user_api_usercoursetag"} {
+		if sum.Rows(table) == 0 {
+			t.Errorf("%s is empty", table)
+		}
+	}
+	if sum.GroupEstimates == 0 {
+		t.Error("no enrollment's cohort or experiment group is left to draw: the estimates are not exercised")
+	}
+	var beta int
+	if err := db.SQL().QueryRow("SELECT COUNT(*) FROM student_courseaccessrole WHERE role = 'beta_testers'").Scan(&beta); err != nil || beta == 0 {
+		t.Errorf("%d beta testers (%v): want some", beta, err)
+	}
 }
 
 func checkSites(t *testing.T, db *database.DB, sum Summary) {
@@ -772,12 +793,80 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// learnerCalcs builds each enrollment's structure the way the pipeline
+// does, from the rows the generator wrote (roles, cohorts, tracks,
+// experiment tags, read with the pipeline's own queries) at the day after
+// the history, and returns a calculator per user/course.
+func learnerCalcs(t *testing.T, db *database.DB, d *dataset, end calendar.Date) map[string]*progress.Calculator {
+	t.Helper()
+	ctx := context.Background()
+	r := lms.NewReader(db)
+	asOf := end.AddDays(1).Start()
+	byCourse := map[string][]int{}
+	seen := map[string]bool{}
+	add := func(u int, c string) {
+		if k := key(u, c); !seen[k] {
+			seen[k] = true
+			byCourse[c] = append(byCourse[c], u)
+		}
+	}
+	for _, e := range d.enrolls {
+		add(e.user, e.courseID)
+	}
+	for _, row := range d.sm {
+		add(row.student, row.courseID)
+	}
+	out := map[string]*progress.Calculator{}
+	for c, users := range byCourse {
+		sort.Ints(users)
+		o := d.outlines[c]
+		k, _ := course.ParseKey(c)
+		groups, err := r.ReadCourseGroups(ctx, c, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		access, err := r.UsersAccess(ctx, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members, err := r.CohortMemberships(ctx, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags, err := r.ExperimentTags(ctx, c, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var emails []string
+		for _, u := range users {
+			emails = append(emails, access[u].Email)
+		}
+		prereg, err := r.PreRegistrations(ctx, c, emails)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restricted := o.RestrictedPartitions()
+		calcs := map[string]*progress.Calculator{}
+		for _, u := range users {
+			f := lms.LearnerFacts{User: access[u], Tags: tags[u]}
+			if e := d.enrolls[key(u, c)]; e != nil {
+				f.Enrolled, f.Enrollment = true, lms.Enrollment{UserID: u, CourseID: c, IsActive: e.active, Mode: e.mode}
+			}
+			f.Cohort, f.HasCohort = members[lms.Pair{CourseID: c, UserID: u}]
+			f.PreRegistered, f.HasPreRegistration = prereg[access[u].Email]
+			l, _ := lms.Signature(o, k, groups, f, restricted)
+			sig := o.Signature(l, restricted)
+			if calcs[sig] == nil {
+				calcs[sig] = progress.New(o.ForLearner(l, asOf))
+			}
+			out[key(u, c)] = calcs[sig]
+		}
+	}
+	return out
+}
+
 func checkGrades(t *testing.T, d *dataset, end calendar.Date) {
 	t.Helper()
-	calcs := map[string]*progress.Calculator{}
-	for id, o := range d.outlines {
-		calcs[id] = progress.New(o)
-	}
 	type learnerRows struct {
 		scores     []progress.Score
 		selections map[string][]string
@@ -831,7 +920,6 @@ func checkGrades(t *testing.T, d *dataset, end calendar.Date) {
 	}
 	compared, withProgress, lag := 0, 0, 0
 	for k, subs := range d.psg {
-		courseID := k[strings.Index(k, "/")+1:]
 		l := learners[k]
 		if l == nil {
 			t.Errorf("%s has persisted grades and no StudentModule rows", k)
@@ -881,13 +969,18 @@ func checkGrades(t *testing.T, d *dataset, end calendar.Date) {
 		if d.overrides[k] {
 			continue
 		}
-		calc := calcs[courseID]
+		// Each learner's own structure: the persisted rows are the
+		// StudentModule sums over it.
+		calc := d.calcs[k]
 		persisted := &progress.Learner{HasCourseGrade: true, Selections: l.selections}
 		for _, p := range subs {
 			persisted.Subsections = append(persisted.Subsections, progress.SubsectionGrade{UsageKey: p.usageKey, Earned: p.earned, Possible: p.possible})
 		}
 		fromPSG := calc.Compute(progress.Persisted, persisted)
 		fromSM := calc.Compute(progress.StudentModule, &progress.Learner{Scores: l.scores, Selections: l.selections})
+		// A persisted row settles a library subsection's points, which the
+		// StudentModule source takes from a selection it may have to draw.
+		fromPSG.LibraryEstimate, fromSM.LibraryEstimate = false, false
 		if fromPSG != fromSM {
 			t.Errorf("%s: persisted progress %+v, StudentModule progress %+v", k, fromPSG, fromSM)
 		}
