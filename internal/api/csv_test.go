@@ -27,19 +27,19 @@ func TestCSV(t *testing.T) {
 10,alice,alice@example.com,Alice Archer,US,true,1990,f,2023-06-15,b,course-v1:AlphaX+A101+2023,Alpha Intro,AlphaX
 10,alice,alice@example.com,Alice Archer,US,true,1990,f,2023-06-15,b,course-v1:AlphaX+A102+2023,Advanced Alpha & <Co>,AlphaX
 `},
-			{"/figures/api/learner-metrics/?format=csv&name=i", `id,username,email,fullname,is_active,date_joined,enrollmentdata_id,course_id,date_enrolled,is_enrolled,is_completed,progress_percent,points_possible,points_earned,sections_worked,sections_possible
-10,alice,alice@example.com,Alice Archer,true,2023-06-15T10:00:00Z,1,course-v1:AlphaX+A101+2023,2023-06-20,true,true,1,10,8.5,4,4
-10,alice,alice@example.com,Alice Archer,true,2023-06-15T10:00:00Z,2,course-v1:AlphaX+A102+2023,2023-07-01,false,false,0.125,8,2,1,8
-13,dave,dave@example.com,Dave Diaz,false,2023-11-05T00:00:00Z,5,course-v1:AlphaX+A101+2023,2023-11-06,true,false,0.75,10,7,3,4
+			{"/figures/api/learner-metrics/?format=csv&name=i", `id,username,email,fullname,is_active,date_joined,enrollmentdata_id,course_id,date_enrolled,is_enrolled,is_completed,progress_percent,points_possible,points_earned,sections_worked,sections_possible,progress_estimate
+10,alice,alice@example.com,Alice Archer,true,2023-06-15T10:00:00Z,1,course-v1:AlphaX+A101+2023,2023-06-20,true,true,1,10,8.5,4,4,
+10,alice,alice@example.com,Alice Archer,true,2023-06-15T10:00:00Z,2,course-v1:AlphaX+A102+2023,2023-07-01,false,false,0.125,8,2,1,8,
+13,dave,dave@example.com,Dave Diaz,false,2023-11-05T00:00:00Z,5,course-v1:AlphaX+A101+2023,2023-11-06,true,false,0.75,10,7,3,4,cohort
 `},
 			{"/figures/api/users-detail/?format=csv&user_ids=10,14", `id,username,name,email,country,is_active,year_of_birth,level_of_education,gender,date_joined,enrollment_id,course_id,course_name,course_code,date_enrolled,course_completed,course_progress,points_possible,points_earned,sections_worked,sections_possible
 10,alice,Alice Archer,alice@example.com,US,true,1990,b,f,2023-06-15T10:00:00Z,100,course-v1:AlphaX+A101+2023,Alpha Intro,A101,2023-06-20,2023-11-15T14:00:00Z,1,10,8.5,4,4
 10,alice,Alice Archer,alice@example.com,US,true,1990,b,f,2023-06-15T10:00:00Z,101,course-v1:AlphaX+A102+2023,Advanced Alpha & <Co>,A102,2023-07-01,,0.125,8,2,1,8
 14,erin,Erin Evans,erin@example.com,US,true,,p,o,2023-01-01T00:00:00Z,106,course-v1:AlphaX+A101+2023,Alpha Intro,A101,2023-01-02,,,,,,
 `},
-			{"/figures/api/enrollment-metrics/?format=csv&limit=2&offset=1", `id,user.id,user.username,user.fullname,course_id,date_for,completed,points_earned,points_possible,sections_worked,sections_possible,progress_percent
-7,10,alice,Alice Archer,course-v1:AlphaX+A102+2023,2023-11-10,false,2,8,1,8,0.12
-2,10,alice,Alice Archer,course-v1:AlphaX+A101+2023,2023-11-15,true,8.5,10,4,4,1.00
+			{"/figures/api/enrollment-metrics/?format=csv&limit=2&offset=1", `id,user.id,user.username,user.fullname,course_id,date_for,completed,points_earned,points_possible,sections_worked,sections_possible,progress_percent,progress_estimate
+7,10,alice,Alice Archer,course-v1:AlphaX+A102+2023,2023-11-10,false,2,8,1,8,0.12,
+2,10,alice,Alice Archer,course-v1:AlphaX+A101+2023,2023-11-15,true,8.5,10,4,4,1.00,
 `},
 			{"/figures/api/courses-general/?format=csv", `course_id,course_name,course_code,org,start_date,end_date,self_paced,metrics.id,metrics.average_progress,metrics.created,metrics.modified,metrics.date_for,metrics.enrollment_count,metrics.active_learners_today,metrics.average_days_to_complete,metrics.num_learners_completed,metrics.site
 course-v1:AlphaX+A101+2023,Alpha Intro,A101,AlphaX,2023-01-10T09:00:00Z,,false,3,0.35,2023-11-16T02:00:12.345678Z,2023-11-16T02:00:00Z,2023-11-16,3,2,13,1,1

@@ -154,38 +154,38 @@ var endpointCases = []endpointCase{
 	{"/figures/api/learner-metrics/",
 		`{"count":3,"next":null,"previous":null,"results":[
 		  {"id":10,"username":"alice","email":"alice@example.com","fullname":"Alice Archer","is_active":true,"date_joined":"2023-06-15T10:00:00Z","enrollmentdata_set":[
-		   {"id":1,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-06-20","is_enrolled":true,"is_completed":true,"progress_percent":1,"progress_details":{"points_possible":10,"points_earned":8.5,"sections_worked":4,"sections_possible":4}},
-		   {"id":2,"course_id":"course-v1:AlphaX+A102+2023","date_enrolled":"2023-07-01","is_enrolled":false,"is_completed":false,"progress_percent":0.125,"progress_details":{"points_possible":8,"points_earned":2,"sections_worked":1,"sections_possible":8}}]},
+		   {"id":1,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-06-20","is_enrolled":true,"is_completed":true,"progress_percent":1,"progress_details":{"points_possible":10,"points_earned":8.5,"sections_worked":4,"sections_possible":4},"progress_estimate":null},
+		   {"id":2,"course_id":"course-v1:AlphaX+A102+2023","date_enrolled":"2023-07-01","is_enrolled":false,"is_completed":false,"progress_percent":0.125,"progress_details":{"points_possible":8,"points_earned":2,"sections_worked":1,"sections_possible":8},"progress_estimate":null}]},
 		  {"id":11,"username":"bob","email":"bob@example.org","fullname":"Bob Brown","is_active":true,"date_joined":"2023-10-31T23:30:00Z","enrollmentdata_set":[
-		   {"id":3,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-10-31","is_enrolled":true,"is_completed":false,"progress_percent":0.5,"progress_details":{"points_possible":10,"points_earned":4,"sections_worked":2,"sections_possible":4}}]},
+		   {"id":3,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-10-31","is_enrolled":true,"is_completed":false,"progress_percent":0.5,"progress_details":{"points_possible":10,"points_earned":4,"sections_worked":2,"sections_possible":4},"progress_estimate":null}]},
 		  {"id":13,"username":"dave","email":"dave@example.com","fullname":"Dave Diaz","is_active":false,"date_joined":"2023-11-05T00:00:00Z","enrollmentdata_set":[
-		   {"id":5,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-11-06","is_enrolled":true,"is_completed":false,"progress_percent":0.75,"progress_details":{"points_possible":10,"points_earned":7,"sections_worked":3,"sections_possible":4}}]}]}`},
+		   {"id":5,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-11-06","is_enrolled":true,"is_completed":false,"progress_percent":0.75,"progress_details":{"points_possible":10,"points_earned":7,"sections_worked":3,"sections_possible":4},"progress_estimate":"cohort"}]}]}`},
 	// ?course= keeps the learners with progress in that course and narrows
 	// their enrollment data to it; the raw '+' arrives as a space.
 	{"/figures/api/learner-metrics/?course=course-v1:AlphaX+A102+2023&ordering=profile__name",
 		`{"count":1,"next":null,"previous":null,"results":[
 		  {"id":10,"username":"alice","email":"alice@example.com","fullname":"Alice Archer","is_active":true,"date_joined":"2023-06-15T10:00:00Z","enrollmentdata_set":[
-		   {"id":2,"course_id":"course-v1:AlphaX+A102+2023","date_enrolled":"2023-07-01","is_enrolled":false,"is_completed":false,"progress_percent":0.125,"progress_details":{"points_possible":8,"points_earned":2,"sections_worked":1,"sections_possible":8}}]}]}`},
+		   {"id":2,"course_id":"course-v1:AlphaX+A102+2023","date_enrolled":"2023-07-01","is_enrolled":false,"is_completed":false,"progress_percent":0.125,"progress_details":{"points_possible":8,"points_earned":2,"sections_worked":1,"sections_possible":8},"progress_estimate":null}]}]}`},
 	{"/figures/api/learner-metrics/13/",
 		`{"id":13,"username":"dave","email":"dave@example.com","fullname":"Dave Diaz","is_active":false,"date_joined":"2023-11-05T00:00:00Z","enrollmentdata_set":[
-		   {"id":5,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-11-06","is_enrolled":true,"is_completed":false,"progress_percent":0.75,"progress_details":{"points_possible":10,"points_earned":7,"sections_worked":3,"sections_possible":4}}]}`},
+		   {"id":5,"course_id":"course-v1:AlphaX+A101+2023","date_enrolled":"2023-11-06","is_enrolled":true,"is_completed":false,"progress_percent":0.75,"progress_details":{"points_possible":10,"points_earned":7,"sections_worked":3,"sections_possible":4},"progress_estimate":"cohort"}]}`},
 	{"/figures/api/enrollment-metrics/",
 		`{"count":5,"next":null,"previous":null,"results":[
-		  {"id":1,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-01","completed":false,"points_earned":4,"points_possible":10,"sections_worked":2,"sections_possible":4,"progress_percent":"0.50"},
-		  {"id":7,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A102+2023","date_for":"2023-11-10","completed":false,"points_earned":2,"points_possible":8,"sections_worked":1,"sections_possible":8,"progress_percent":"0.12"},
-		  {"id":2,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-15","completed":true,"points_earned":8.5,"points_possible":10,"sections_worked":4,"sections_possible":4,"progress_percent":"1.00"},
-		  {"id":3,"user":{"id":11,"username":"bob","fullname":"Bob Brown"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-16","completed":false,"points_earned":4,"points_possible":10,"sections_worked":2,"sections_possible":4,"progress_percent":"0.50"},
-		  {"id":6,"user":{"id":13,"username":"dave","fullname":"Dave Diaz"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-16","completed":false,"points_earned":7,"points_possible":10,"sections_worked":3,"sections_possible":4,"progress_percent":"0.75"}]}`},
+		  {"id":1,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-01","completed":false,"points_earned":4,"points_possible":10,"sections_worked":2,"sections_possible":4,"progress_percent":"0.50","progress_estimate":null},
+		  {"id":7,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A102+2023","date_for":"2023-11-10","completed":false,"points_earned":2,"points_possible":8,"sections_worked":1,"sections_possible":8,"progress_percent":"0.12","progress_estimate":null},
+		  {"id":2,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-15","completed":true,"points_earned":8.5,"points_possible":10,"sections_worked":4,"sections_possible":4,"progress_percent":"1.00","progress_estimate":null},
+		  {"id":3,"user":{"id":11,"username":"bob","fullname":"Bob Brown"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-16","completed":false,"points_earned":4,"points_possible":10,"sections_worked":2,"sections_possible":4,"progress_percent":"0.50","progress_estimate":null},
+		  {"id":6,"user":{"id":13,"username":"dave","fullname":"Dave Diaz"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-16","completed":false,"points_earned":7,"points_possible":10,"sections_worked":3,"sections_possible":4,"progress_percent":"0.75","progress_estimate":"cohort"}]}`},
 	{"/figures/api/enrollment-metrics/?exclude_completed=true&date_after=2023-11-10&date_1=2023-11-15",
 		`{"count":1,"next":null,"previous":null,"results":[
-		  {"id":7,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A102+2023","date_for":"2023-11-10","completed":false,"points_earned":2,"points_possible":8,"sections_worked":1,"sections_possible":8,"progress_percent":"0.12"}]}`},
+		  {"id":7,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A102+2023","date_for":"2023-11-10","completed":false,"points_earned":2,"points_possible":8,"sections_worked":1,"sections_possible":8,"progress_percent":"0.12","progress_estimate":null}]}`},
 	{"/figures/api/enrollment-metrics/completed/",
 		`{"count":1,"next":null,"previous":null,"results":[
-		  {"id":2,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-15","completed":true,"points_earned":8.5,"points_possible":10,"sections_worked":4,"sections_possible":4,"progress_percent":"1.00"}]}`},
+		  {"id":2,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-15","completed":true,"points_earned":8.5,"points_possible":10,"sections_worked":4,"sections_possible":4,"progress_percent":"1.00","progress_estimate":null}]}`},
 	{"/figures/api/enrollment-metrics/completed_ids/",
 		`{"count":1,"next":null,"previous":null,"results":[{"course_id":"course-v1:AlphaX+A101+2023","user_id":10}]}`},
 	{"/figures/api/enrollment-metrics/6/",
-		`{"id":6,"user":{"id":13,"username":"dave","fullname":"Dave Diaz"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-16","completed":false,"points_earned":7,"points_possible":10,"sections_worked":3,"sections_possible":4,"progress_percent":"0.75"}`},
+		`{"id":6,"user":{"id":13,"username":"dave","fullname":"Dave Diaz"},"course_id":"course-v1:AlphaX+A101+2023","date_for":"2023-11-16","completed":false,"points_earned":7,"points_possible":10,"sections_worked":3,"sections_possible":4,"progress_percent":"0.75","progress_estimate":"cohort"}`},
 	{"/figures/api/course-enrollments/",
 		`{"count":5,"next":null,"previous":null,"results":[
 		  {"id":100,"user":{"id":10,"username":"alice","fullname":"Alice Archer"},"created":"2023-06-20T12:00:00Z","is_active":true,"mode":"verified","course_id":"course-v1:AlphaX+A101+2023"},
@@ -235,9 +235,9 @@ var endpointCases = []endpointCase{
 	{"/figures/api/learner-metrics/?site=2",
 		`{"count":2,"next":null,"previous":null,"results":[
 		  {"id":12,"username":"carol","email":"carol@beta.example","fullname":"Carol Chen","is_active":true,"date_joined":"2023-11-02T08:00:00.123456Z","enrollmentdata_set":[
-		   {"id":4,"course_id":"course-v1:BetaU+B201+2023","date_enrolled":"2023-11-03","is_enrolled":true,"is_completed":false,"progress_percent":0,"progress_details":{"points_possible":6,"points_earned":0,"sections_worked":0,"sections_possible":3}}]},
+		   {"id":4,"course_id":"course-v1:BetaU+B201+2023","date_enrolled":"2023-11-03","is_enrolled":true,"is_completed":false,"progress_percent":0,"progress_details":{"points_possible":6,"points_earned":0,"sections_worked":0,"sections_possible":3},"progress_estimate":null}]},
 		  {"id":13,"username":"dave","email":"dave@example.com","fullname":"Dave Diaz","is_active":false,"date_joined":"2023-11-05T00:00:00Z","enrollmentdata_set":[
-		   {"id":6,"course_id":"course-v1:BetaU+B201+2023","date_enrolled":null,"is_enrolled":true,"is_completed":true,"progress_percent":1,"progress_details":{"points_possible":6,"points_earned":6,"sections_worked":3,"sections_possible":3}}]}]}`},
+		   {"id":6,"course_id":"course-v1:BetaU+B201+2023","date_enrolled":null,"is_enrolled":true,"is_completed":true,"progress_percent":1,"progress_details":{"points_possible":6,"points_earned":6,"sections_worked":3,"sections_possible":3},"progress_estimate":null}]}]}`},
 	{"/figures/api/site-monthly-metrics/?site=2",
 		`{"active_users":2,"registered_users":2,"new_users":2,"site_courses":1,"course_enrollments":2,"course_completions":1}`},
 }

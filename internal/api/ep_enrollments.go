@@ -21,11 +21,16 @@ type enrollmentMetric struct {
 	SectionsWorked   int64    `json:"sections_worked"`
 	SectionsPossible int64    `json:"sections_possible"`
 	ProgressPercent  string   `json:"progress_percent"`
+	// ProgressEstimate says why the values are an estimate (the
+	// platform would draw part of the learner's structure at random:
+	// "cohort", "experiment", "library", comma-separated); null when
+	// exact. Not in the original Figures.
+	ProgressEstimate *string `json:"progress_estimate"`
 }
 
 const lcgmFrom = " FROM figures_learnercoursegrademetrics g LEFT JOIN figures_learner l ON l.user_id = g.user_id"
 
-const lcgmCols = "g.id, g.user_id, l.username, l.fullname, l.has_profile, g.course_id, g.date_for, g.points_earned, g.points_possible, g.sections_worked, g.sections_possible"
+const lcgmCols = "g.id, g.user_id, l.username, l.fullname, l.has_profile, g.course_id, g.date_for, g.points_earned, g.points_possible, g.sections_worked, g.sections_possible, g.estimate"
 
 // lcgmCompleted is the original's "completed": some section worked and all
 // of them.
@@ -39,9 +44,13 @@ func scanEnrollmentMetric(rows *sql.Rows) (enrollmentMetric, error) {
 		name       sql.NullString
 		hasProfile sql.NullBool
 		d          calendar.Date
+		estimate   sql.NullString
 	)
-	if err := rows.Scan(&m.ID, &uid, &username, &name, &hasProfile, &m.CourseID, &d, &m.PointsEarned, &m.PointsPossible, &m.SectionsWorked, &m.SectionsPossible); err != nil {
+	if err := rows.Scan(&m.ID, &uid, &username, &name, &hasProfile, &m.CourseID, &d, &m.PointsEarned, &m.PointsPossible, &m.SectionsWorked, &m.SectionsPossible, &estimate); err != nil {
 		return m, err
+	}
+	if estimate.Valid {
+		m.ProgressEstimate = &estimate.String
 	}
 	if uid.Valid {
 		m.User = &userRef{ID: uid.Int64, Username: username.String, Fullname: profileName(name.String, hasProfile.Bool)}
@@ -53,7 +62,7 @@ func scanEnrollmentMetric(rows *sql.Rows) (enrollmentMetric, error) {
 }
 
 var enrollmentMetricCSV = []string{"id", "user.id", "user.username", "user.fullname", "course_id", "date_for", "completed",
-	"points_earned", "points_possible", "sections_worked", "sections_possible", "progress_percent"}
+	"points_earned", "points_possible", "sections_worked", "sections_possible", "progress_percent", "progress_estimate"}
 
 func enrollmentMetricRecord(m enrollmentMetric) []string {
 	uid, uname, fullname := "", "", ""
@@ -61,7 +70,8 @@ func enrollmentMetricRecord(m enrollmentMetric) []string {
 		uid, uname, fullname = csvInt(m.User.ID), m.User.Username, csvPtr(m.User.Fullname, csvStr)
 	}
 	return []string{csvInt(m.ID), uid, uname, fullname, m.CourseID, m.DateFor, csvBool(m.Completed),
-		csvFloat(m.PointsEarned), csvFloat(m.PointsPossible), csvInt(m.SectionsWorked), csvInt(m.SectionsPossible), m.ProgressPercent}
+		csvFloat(m.PointsEarned), csvFloat(m.PointsPossible), csvInt(m.SectionsWorked), csvInt(m.SectionsPossible), m.ProgressPercent,
+		csvPtr(m.ProgressEstimate, csvStr)}
 }
 
 // enrollmentMetricFilters applies the original's EnrollmentMetricsFilter.

@@ -589,6 +589,8 @@ type enrollmentDataItem struct {
 	IsCompleted     bool            `json:"is_completed"`
 	ProgressPercent float64         `json:"progress_percent"`
 	ProgressDetails progressDetails `json:"progress_details"`
+	// ProgressEstimate is as enrollmentMetric's.
+	ProgressEstimate *string `json:"progress_estimate"`
 }
 
 type learnerMetrics struct {
@@ -619,18 +621,22 @@ func scanLearnerMetrics(rows *sql.Rows) (*learnerMetrics, error) {
 	return &lm, nil
 }
 
-const enrollmentDataCols = "e.id, e.user_id, e.course_id, e.date_enrolled, e.is_enrolled, e.is_completed, e.progress_percent, e.points_possible, e.points_earned, e.sections_worked, e.sections_possible"
+const enrollmentDataCols = "e.id, e.user_id, e.course_id, e.date_enrolled, e.is_enrolled, e.is_completed, e.progress_percent, e.points_possible, e.points_earned, e.sections_worked, e.sections_possible, e.estimate"
 
 func scanEnrollmentData(sc interface{ Scan(...any) error }, extra ...any) (int64, enrollmentDataItem, error) {
 	var (
-		e   enrollmentDataItem
-		uid int64
-		d   nullDate
+		e        enrollmentDataItem
+		uid      int64
+		d        nullDate
+		estimate sql.NullString
 	)
 	dest := append(extra, &e.ID, &uid, &e.CourseID, &d, &e.IsEnrolled, &e.IsCompleted, &e.ProgressPercent,
-		&e.ProgressDetails.PointsPossible, &e.ProgressDetails.PointsEarned, &e.ProgressDetails.SectionsWorked, &e.ProgressDetails.SectionsPossible)
+		&e.ProgressDetails.PointsPossible, &e.ProgressDetails.PointsEarned, &e.ProgressDetails.SectionsWorked, &e.ProgressDetails.SectionsPossible, &estimate)
 	if err := sc.Scan(dest...); err != nil {
 		return 0, e, err
+	}
+	if estimate.Valid {
+		e.ProgressEstimate = &estimate.String
 	}
 	if d.Valid {
 		s := d.Date.String()
@@ -682,7 +688,7 @@ func (s *Server) expandLearnerMetrics(site Site, courses []string) func(context.
 
 var learnerMetricsCSV = []string{"id", "username", "email", "fullname", "is_active", "date_joined",
 	"enrollmentdata_id", "course_id", "date_enrolled", "is_enrolled", "is_completed", "progress_percent",
-	"points_possible", "points_earned", "sections_worked", "sections_possible"}
+	"points_possible", "points_earned", "sections_worked", "sections_possible", "progress_estimate"}
 
 func (s *Server) learnerMetricsList(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := newParams(r)
@@ -720,7 +726,8 @@ func (s *Server) learnerMetricsList(w http.ResponseWriter, r *http.Request, rc *
 				pd := e.ProgressDetails
 				return []string{csvInt(id), username, email, csvPtr(profileName(name, hasProfile), csvStr), csvBool(active), csvPtr(isoTimePtr(joined), csvStr),
 					csvInt(e.ID), e.CourseID, csvPtr(e.DateEnrolled, csvStr), csvBool(e.IsEnrolled), csvBool(e.IsCompleted), csvFloat(e.ProgressPercent),
-					csvFloat(pd.PointsPossible), csvFloat(pd.PointsEarned), csvInt(pd.SectionsWorked), csvInt(pd.SectionsPossible)}, nil
+					csvFloat(pd.PointsPossible), csvFloat(pd.PointsEarned), csvInt(pd.SectionsWorked), csvInt(pd.SectionsPossible),
+					csvPtr(e.ProgressEstimate, csvStr)}, nil
 			},
 		},
 	})

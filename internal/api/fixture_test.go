@@ -196,6 +196,9 @@ country, gender, year_of_birth, level_of_education, language, has_profile) VALUE
 is_completed, progress_percent, points_possible, points_earned, sections_worked, sections_possible, collect_elapsed)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0.01)`, append([]any{ed[0], mod, mod}, ed[1:]...)...)
 	}
+	// dave's A101 values are an estimate: the platform would draw his
+	// cohort at random.
+	exec(t, db, `UPDATE figures_enrollmentdata SET estimate = 'cohort' WHERE id = 5`)
 	// id, site, date_for, user, course, possible, earned, worked, sections
 	for _, g := range [][]any{
 		{1, 1, day("2023-11-01"), 10, courseA1, 10.0, 4.0, 2, 4},
@@ -210,6 +213,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0.01)`, append([]any{ed[0],
 points_possible, points_earned, sections_worked, sections_possible, collect_elapsed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
 			append([]any{g[0], mod, mod}, g[1:]...)...)
 	}
+	exec(t, db, `UPDATE figures_learnercoursegrademetrics SET estimate = 'cohort' WHERE id = 6`)
 	// id, site, date_for, course, enrollment_count, active_today, avg_progress, avg_days, completed
 	for _, m := range [][]any{
 		{1, 1, day("2023-10-31"), courseA1, 2, 1, 0.33, nil, 0},
