@@ -278,6 +278,8 @@ type blocksBuilder struct {
 	maxCounts map[string]int
 	warnings  []string
 	onPath    map[string]bool
+	// courseStart is the root's start (the platform default when unset).
+	courseStart time.Time
 }
 
 func (b *blocksBuilder) warnf(key, format string, args ...any) {
@@ -290,25 +292,31 @@ func buildFromBlocks(courseID string, resp *apiResponse, grades map[string]float
 		return nil, fmt.Errorf("root %q is not among the %d blocks returned", resp.Root, len(resp.Blocks))
 	}
 	b := &blocksBuilder{resp: resp, grades: grades, maxCounts: maxCounts, onPath: map[string]bool{resp.Root: true}}
-	o := &Outline{CourseID: courseID, DisplayName: root.DisplayName, Chapters: []Chapter{}}
-	if staffOnly(root) {
-		b.warnf(resp.Root, "the whole course is visible_to_staff_only: the outline is empty")
-		o.Warnings = b.warnings
-		return o, nil
+	o := &Outline{CourseID: courseID, DisplayName: root.DisplayName, Chapters: []Chapter{}, Structure: StructureVersion}
+	// The API gives each block's (inherited) start and
+	// visible_to_staff_only; merged down the tree they are what the
+	// platform merges. It gives no group_access, user partitions,
+	// cohort_config, days_early_for_beta or self_paced (docs/OUTLINES.md).
+	var err error
+	if o.Start, err = apiDate(root.Start); err != nil {
+		b.warnf(resp.Root, "start: %v; the platform default applies", err)
 	}
+	b.courseStart = o.CourseStart()
+	acc := merged{start: b.courseStart, staffOnly: staffOnly(root), groups: map[int][]int{}}
 	for _, chKey := range root.Children {
 		ch, ok := b.child(resp.Root, chKey)
 		if !ok {
 			continue
 		}
-		chapter := Chapter{UsageKey: chKey, DisplayName: ch.DisplayName, Subsections: []Subsection{}}
+		chAcc := b.merge(acc, chKey, ch)
+		chapter := Chapter{UsageKey: chKey, DisplayName: ch.DisplayName, Subsections: []Subsection{}, Access: chAcc.export(b.courseStart)}
 		b.onPath[chKey] = true
 		for _, subKey := range ch.Children {
 			s, ok := b.child(chKey, subKey)
 			if !ok {
 				continue
 			}
-			sub, err := b.subsection(subKey, s)
+			sub, err := b.subsection(subKey, s, b.merge(chAcc, subKey, s))
 			if err != nil {
 				return nil, err
 			}
@@ -323,8 +331,21 @@ func buildFromBlocks(courseID string, resp *apiResponse, grades map[string]float
 
 func staffOnly(a apiBlock) bool { return a.VisibleToStaffOnly != nil && *a.VisibleToStaffOnly }
 
+// merge is a block's merged access under its parent's: the later start and
+// either's staff-only flag.
+func (b *blocksBuilder) merge(parent merged, key string, a apiBlock) merged {
+	m := merged{start: parent.start, staffOnly: parent.staffOnly || staffOnly(a), groups: parent.groups}
+	t, err := apiDate(a.Start)
+	if err != nil {
+		b.warnf(key, "start: %v; ignored", err)
+	} else if t != nil && t.After(m.start) {
+		m.start = *t
+	}
+	return m
+}
+
 // child looks up a child block, skipping (with a warning) one the answer
-// does not hold, one that would close a cycle, and staff-only ones.
+// does not hold and one that would close a cycle.
 func (b *blocksBuilder) child(parent, key string) (apiBlock, bool) {
 	a, ok := b.resp.Blocks[key]
 	switch {
@@ -334,14 +355,13 @@ func (b *blocksBuilder) child(parent, key string) (apiBlock, bool) {
 	case b.onPath[key]:
 		b.warnf(parent, "child %s is its own ancestor; skipped", key)
 		return a, false
-	case staffOnly(a):
-		return a, false
 	}
 	return a, true
 }
 
-func (b *blocksBuilder) subsection(key string, a apiBlock) (Subsection, error) {
-	sub := Subsection{UsageKey: key, DisplayName: a.DisplayName, Graded: a.Graded != nil && *a.Graded, Blocks: []Block{}}
+func (b *blocksBuilder) subsection(key string, a apiBlock, acc merged) (Subsection, error) {
+	sub := Subsection{UsageKey: key, DisplayName: a.DisplayName, Graded: a.Graded != nil && *a.Graded, Blocks: []Block{},
+		Access: acc.export(b.courseStart)}
 	if a.Format != nil {
 		sub.Format = *a.Format
 	}
@@ -355,7 +375,7 @@ func (b *blocksBuilder) subsection(key string, a apiBlock) (Subsection, error) {
 	seen := map[string]bool{}
 	b.onPath[key] = true
 	defer delete(b.onPath, key)
-	return sub, b.walk(&sub, key, a, "", seen, 0)
+	return sub, b.walk(&sub, key, a, acc, "", seen, 0)
 }
 
 func apiDate(s *string) (*time.Time, error) {
@@ -370,7 +390,7 @@ func apiDate(s *string) (*time.Time, error) {
 }
 
 // walk collects the scorable descendants of a (already known visible).
-func (b *blocksBuilder) walk(sub *Subsection, key string, a apiBlock, lib string, seen map[string]bool, depth int) error {
+func (b *blocksBuilder) walk(sub *Subsection, key string, a apiBlock, acc merged, lib string, seen map[string]bool, depth int) error {
 	if depth > maxTreeDepth {
 		return fmt.Errorf("%s: blocks nested more than %d deep", key, maxTreeDepth)
 	}
@@ -379,8 +399,9 @@ func (b *blocksBuilder) walk(sub *Subsection, key string, a apiBlock, lib string
 		if !ok {
 			continue
 		}
+		cAcc := b.merge(acc, ck, c)
 		if c.HasScore != nil && *c.HasScore {
-			b.scorable(sub, ck, c, lib, seen)
+			b.scorable(sub, ck, c, cAcc, lib, seen)
 			continue
 		}
 		childLib := lib
@@ -389,13 +410,13 @@ func (b *blocksBuilder) walk(sub *Subsection, key string, a apiBlock, lib string
 		}
 		first := len(sub.Blocks)
 		b.onPath[ck] = true
-		err := b.walk(sub, ck, c, childLib, seen, depth+1)
+		err := b.walk(sub, ck, c, cAcc, childLib, seen, depth+1)
 		delete(b.onPath, ck)
 		if err != nil {
 			return err
 		}
 		if libraryTypes[c.Type] {
-			l := Library{UsageKey: ck, MaxCount: 1, Children: []string{}}
+			l := Library{UsageKey: ck, MaxCount: 1, Children: []string{}, Access: cAcc.export(b.courseStart)}
 			if n, ok := b.maxCounts[ck]; ok {
 				l.MaxCount = max(n, -1)
 			} else {
@@ -412,13 +433,13 @@ func (b *blocksBuilder) walk(sub *Subsection, key string, a apiBlock, lib string
 	return nil
 }
 
-func (b *blocksBuilder) scorable(sub *Subsection, key string, a apiBlock, lib string, seen map[string]bool) {
+func (b *blocksBuilder) scorable(sub *Subsection, key string, a apiBlock, acc merged, lib string, seen map[string]bool) {
 	if seen[key] {
 		b.warnf(key, "appears twice in subsection %s; counted once", sub.UsageKey)
 		return
 	}
 	seen[key] = true
-	blk := Block{UsageKey: key, Type: a.Type, Weight: a.Weight, Graded: a.Graded != nil && *a.Graded, Library: lib}
+	blk := Block{UsageKey: key, Type: a.Type, Weight: a.Weight, Graded: a.Graded != nil && *a.Graded, Library: lib, Access: acc.export(b.courseStart)}
 	if raw, ok := rawFromType(a.Type, a.Weight); ok {
 		blk.RawPossible = raw
 	} else if g, ok := b.grades[key]; ok {

@@ -158,9 +158,19 @@ func TestFetchOutline(t *testing.T) {
 	if o.CourseID != "course-v1:OrgX+C1+R1" || o.DisplayName != "API Course" || o.Source != "blocks-api:"+strings.TrimSuffix(c.base, "/") || len(o.Version) != 16 {
 		t.Errorf("outline header: %q %q %q %q", o.CourseID, o.DisplayName, o.Source, o.Version)
 	}
-	// The staff-only chapter is gone; ch2 is empty.
-	if len(o.Chapters) != 2 || o.Chapters[0].UsageKey != ak+"chapter+block@ch1" || o.Chapters[1].UsageKey != ak+"chapter+block@ch2" || len(o.Chapters[1].Subsections) != 0 {
+	// The staff-only chapter and problem are kept, marked; a learner's
+	// structure leaves them out; ch2 is empty.
+	if len(o.Chapters) != 3 || !o.Chapters[1].Access.StaffOnly || !o.Chapters[1].Subsections[0].Access.StaffOnly ||
+		o.Structure != StructureVersion {
 		t.Fatalf("chapters: %+v", o.Chapters)
+	}
+	full := o
+	o = o.ForLearner(Learner{}, time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	if len(o.Chapters) != 2 || o.Chapters[0].UsageKey != ak+"chapter+block@ch1" || o.Chapters[1].UsageKey != ak+"chapter+block@ch2" || len(o.Chapters[1].Subsections) != 0 {
+		t.Fatalf("learner's chapters: %+v", o.Chapters)
+	}
+	if n := len(full.ForLearner(Learner{Staff: true}, time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)).Subsections()); n != 3 {
+		t.Errorf("staff see %d subsections, want 3", n)
 	}
 	hw := o.Chapters[0].Subsections[0]
 	if hw.UsageKey != ak+"sequential+block@hw" || hw.DisplayName != "Homework" || !hw.Graded || hw.Format != "Homework" ||
@@ -201,9 +211,11 @@ func TestFetchOutline(t *testing.T) {
 		ak + "problem+block@fresh: unweighted problem with no max_grade recorded in courseware_studentmodule: raw maximum unknown, counted as 0 possible points until a learner answers it",
 		ak + "problem+block@l2: unweighted problem with no max_grade recorded in courseware_studentmodule: raw maximum unknown, counted as 0 possible points until a learner answers it",
 		lib + ": the Blocks API does not expose max_count; the field default 1 is assumed",
+		// The staff-only answer key, now kept in the outline.
+		ak + "problem+block@key: unweighted problem with no max_grade recorded in courseware_studentmodule: raw maximum unknown, counted as 0 possible points until a learner answers it",
 	}
-	if !reflect.DeepEqual(o.Warnings, wantWarnings) {
-		t.Errorf("warnings:\n got %q\nwant %q", o.Warnings, wantWarnings)
+	if !reflect.DeepEqual(full.Warnings, wantWarnings) {
+		t.Errorf("warnings:\n got %q\nwant %q", full.Warnings, wantWarnings)
 	}
 	if want := []string{"token tok1", "blocks JWT tok1"}; !reflect.DeepEqual(f.calls, want) {
 		t.Errorf("calls %q, want %q", f.calls, want)
