@@ -187,7 +187,8 @@ func printSeedSummary(w io.Writer, where, olxDir string, s synth.Summary) {
 	fmt.Fprintf(w, "synthetic LMS %s\n", where)
 	fmt.Fprintf(w, "  scale %s, seed %d, %d days ending %s, history factor %g\n", s.Scale, s.Seed, s.Days, s.EndDate, s.HistoryFactor)
 	fmt.Fprintf(w, "  %d courses (%d real), OLX exports in %s\n", len(s.Courses), real, olxDir)
-	fmt.Fprintf(w, "  %d enrollments, %d active on the end date\n", s.Enrollments, s.ActiveOnEndDate)
+	fmt.Fprintf(w, "  %d enrollments, %d active on the end date, %d whose cohort or experiment group the platform would still draw\n",
+		s.Enrollments, s.ActiveOnEndDate, s.GroupEstimates)
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
