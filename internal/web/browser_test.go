@@ -736,7 +736,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the download is not CSV: %v", err)
 		}
-		wantHeader := "id,username,email,fullname,is_active,date_joined,enrollmentdata_id,course_id,date_enrolled,is_enrolled,is_completed,progress_percent,points_possible,points_earned,sections_worked,sections_possible"
+		wantHeader := "id,username,email,fullname,is_active,date_joined,enrollmentdata_id,course_id,date_enrolled,is_enrolled,is_completed,progress_percent,points_possible,points_earned,sections_worked,sections_possible,progress_estimate"
 		if len(records) == 0 || strings.Join(records[0], ",") != wantHeader {
 			t.Fatalf("CSV header %v", records[:min(1, len(records))])
 		}
