@@ -166,145 +166,172 @@ type CourseGroups struct {
 }
 
 const (
-	courseModesQuery    = `SELECT mode_slug FROM course_modes_coursemode WHERE course_id = ?`
-	cohortSettingsQuery = `SELECT is_cohorted FROM course_groups_coursecohortssettings WHERE course_id = ?`
-	cohortsQuery        = `SELECT g.id, c.assignment_type, p.partition_id, p.group_id
+	courseModesQuery    = `SELECT course_id, mode_slug FROM course_modes_coursemode WHERE course_id IN (%s)`
+	cohortSettingsQuery = `SELECT course_id, is_cohorted FROM course_groups_coursecohortssettings WHERE course_id IN (%s)`
+	cohortsQuery        = `SELECT g.course_id, g.id, c.assignment_type, p.partition_id, p.group_id
 FROM course_groups_courseusergroup g
 LEFT JOIN course_groups_coursecohort c ON c.course_user_group_id = g.id
 LEFT JOIN course_groups_courseusergrouppartitiongroup p ON p.course_user_group_id = g.id
-WHERE g.course_id = ? AND g.group_type = 'cohort'`
+WHERE g.course_id IN (%s) AND g.group_type = 'cohort'`
 )
 
-// ReadCourseGroups reads a course's modes (when modes is set) and cohorts
-// with their settings and content groups (when cohorts is set): a few rows
-// per course, through the tables' course_id indexes and one-to-one keys.
-func (r *Reader) ReadCourseGroups(ctx context.Context, courseID string, modes, cohorts bool) (*CourseGroups, error) {
-	cg := &CourseGroups{Cohorts: map[int]Cohort{}}
-	if modes {
-		rows, err := r.q.Query(ctx, courseModesQuery, courseID)
-		if err != nil {
-			return nil, fmt.Errorf("LMS: course modes of %s: %w", courseID, err)
+// ReadCourseGroups reads, for several courses at once, their modes (the
+// courses in modes) and their cohorts with settings and content groups
+// (the courses in cohorts): one query per table per batch of fewer than
+// 200 courses, through the course_id indexes and one-to-one keys. Every
+// course asked for gets an entry.
+func (r *Reader) ReadCourseGroups(ctx context.Context, modes, cohorts []string) (map[string]*CourseGroups, error) {
+	out := map[string]*CourseGroups{}
+	get := func(c string) *CourseGroups {
+		cg := out[c]
+		if cg == nil {
+			cg = &CourseGroups{Cohorts: map[int]Cohort{}}
+			out[c] = cg
 		}
-		for rows.Next() {
-			var slug string
-			if err := rows.Scan(&slug); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("LMS: course modes of %s: %w", courseID, err)
+		return cg
+	}
+	for _, c := range append(append([]string(nil), modes...), cohorts...) {
+		get(c)
+	}
+	each := func(what, query string, courses []string, scan func(rows *sql.Rows) error) error {
+		for _, batch := range database.Batches(courses, MaxInList) {
+			rows, err := r.q.Query(ctx, fmt.Sprintf(query, database.Placeholders(len(batch))), database.Args(batch)...)
+			if err != nil {
+				return fmt.Errorf("LMS: %s of %d courses: %w", what, len(batch), err)
 			}
-			cg.Modes = append(cg.Modes, slug)
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					rows.Close()
+					return fmt.Errorf("LMS: %s: %w", what, err)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("LMS: %s: %w", what, err)
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: course modes of %s: %w", courseID, err)
+		return nil
+	}
+	if err := each("course modes", courseModesQuery, modes, func(rows *sql.Rows) error {
+		var c, slug string
+		if err := rows.Scan(&c, &slug); err != nil {
+			return err
 		}
-		sort.Strings(cg.Modes)
+		get(c).Modes = append(get(c).Modes, slug)
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	if !cohorts {
-		return cg, nil
+	if err := each("cohort settings", cohortSettingsQuery, cohorts, func(rows *sql.Rows) error {
+		var c string
+		var cohorted bool
+		if err := rows.Scan(&c, &cohorted); err != nil {
+			return err
+		}
+		get(c).Cohorted = &cohorted
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	var cohorted bool
-	switch err := r.q.QueryRow(ctx, cohortSettingsQuery, courseID).Scan(&cohorted); {
-	case err == sql.ErrNoRows:
-	case err != nil:
-		return nil, fmt.Errorf("LMS: cohort settings of %s: %w", courseID, err)
-	default:
-		cg.Cohorted = &cohorted
-	}
-	rows, err := r.q.Query(ctx, cohortsQuery, courseID)
-	if err != nil {
-		return nil, fmt.Errorf("LMS: cohorts of %s: %w", courseID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c Cohort
+	if err := each("cohorts", cohortsQuery, cohorts, func(rows *sql.Rows) error {
+		var c string
+		var co Cohort
 		var kind sql.NullString
 		var part, group sql.NullInt64
-		if err := rows.Scan(&c.ID, &kind, &part, &group); err != nil {
-			return nil, fmt.Errorf("LMS: cohorts of %s: %w", courseID, err)
+		if err := rows.Scan(&c, &co.ID, &kind, &part, &group); err != nil {
+			return err
 		}
-		c.Random = kind.String == "random"
-		c.Partition, c.Group, c.Mapped = int(part.Int64), int(group.Int64), part.Valid && group.Valid
-		cg.Cohorts[c.ID] = c
-		if c.Random {
-			cg.Random = append(cg.Random, c.ID)
+		co.Random = kind.String == "random"
+		co.Partition, co.Group, co.Mapped = int(part.Int64), int(group.Int64), part.Valid && group.Valid
+		cg := get(c)
+		cg.Cohorts[co.ID] = co
+		if co.Random {
+			cg.Random = append(cg.Random, co.ID)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("LMS: cohorts of %s: %w", courseID, err)
+	for _, cg := range out {
+		sort.Strings(cg.Modes)
+		sort.Ints(cg.Random)
 	}
-	sort.Ints(cg.Random)
-	return cg, nil
+	return out, nil
 }
 
 const (
-	preRegistrationsQuery = `SELECT email, course_user_group_id FROM course_groups_unregisteredlearnercohortassignments
-WHERE course_id = ? AND email IN (%s)`
-	courseTagsQuery = "SELECT user_id, `key`, value FROM user_api_usercoursetag WHERE user_id IN (%s) AND course_id = ?"
+	preRegistrationsQuery = `SELECT email, course_id, course_user_group_id FROM course_groups_unregisteredlearnercohortassignments
+WHERE email IN (%s)`
+	courseTagsQuery = "SELECT user_id, course_id, `key`, value FROM user_api_usercoursetag WHERE user_id IN (%s)"
 )
 
-// PreRegistrations reads the cohorts emails were assigned to before they
-// registered (course_groups_unregisteredlearnercohortassignments), through
-// its (course_id, email) unique key.
-func (r *Reader) PreRegistrations(ctx context.Context, courseID string, emails []string) (map[string]int, error) {
-	out := map[string]int{}
+// PreRegistration is an email's cohort assignment in a course, made before
+// its learner registered.
+type PreRegistration struct {
+	CourseID, Email string
+}
+
+// PreRegistrations reads the cohorts the given emails were assigned to
+// before they registered (course_groups_unregisteredlearnercohortassignments),
+// in every course, through its email index.
+func (r *Reader) PreRegistrations(ctx context.Context, emails []string) (map[PreRegistration]int, error) {
+	out := map[PreRegistration]int{}
 	for _, batch := range database.Batches(emails, MaxInList) {
-		args := append([]any{courseID}, database.Args(batch)...)
-		rows, err := r.q.Query(ctx, fmt.Sprintf(preRegistrationsQuery, database.Placeholders(len(batch))), args...)
+		rows, err := r.q.Query(ctx, fmt.Sprintf(preRegistrationsQuery, database.Placeholders(len(batch))), database.Args(batch)...)
 		if err != nil {
-			return nil, fmt.Errorf("LMS: cohort pre-registrations in %s: %w", courseID, err)
+			return nil, fmt.Errorf("LMS: cohort pre-registrations of %d emails: %w", len(batch), err)
 		}
 		for rows.Next() {
-			var email string
+			var p PreRegistration
 			var g int
-			if err := rows.Scan(&email, &g); err != nil {
+			if err := rows.Scan(&p.Email, &p.CourseID, &g); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("LMS: cohort pre-registrations in %s: %w", courseID, err)
+				return nil, fmt.Errorf("LMS: cohort pre-registrations: %w", err)
 			}
-			out[email] = g
+			out[p] = g
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: cohort pre-registrations in %s: %w", courseID, err)
+			return nil, fmt.Errorf("LMS: cohort pre-registrations: %w", err)
 		}
 	}
 	return out, nil
 }
 
-// ExperimentTags reads the learners' experiment groups in a course: per
-// user, per partition, the user_api_usercoursetag value of key
-// xblock.partition_service.partition_<id>, through the
-// (user_id, course_id, key) unique key.
-func (r *Reader) ExperimentTags(ctx context.Context, courseID string, userIDs []int) (map[int]map[int]string, error) {
-	out := map[int]map[int]string{}
+// ExperimentTags reads the learners' experiment groups in every course:
+// per (course, user), per partition, the user_api_usercoursetag value of
+// key xblock.partition_service.partition_<id>, through the user_id prefix
+// of the (user_id, course_id, key) unique key.
+func (r *Reader) ExperimentTags(ctx context.Context, userIDs []int) (map[Pair]map[int]string, error) {
+	out := map[Pair]map[int]string{}
 	for _, batch := range database.Batches(userIDs, MaxInList) {
-		args := append(database.Args(batch), courseID)
-		rows, err := r.q.Query(ctx, fmt.Sprintf(courseTagsQuery, database.Placeholders(len(batch))), args...)
+		rows, err := r.q.Query(ctx, fmt.Sprintf(courseTagsQuery, database.Placeholders(len(batch))), database.Args(batch)...)
 		if err != nil {
-			return nil, fmt.Errorf("LMS: experiment groups in %s: %w", courseID, err)
+			return nil, fmt.Errorf("LMS: experiment groups of %d learners: %w", len(batch), err)
 		}
 		for rows.Next() {
-			var u int
+			var p Pair
 			var key, value string
-			if err := rows.Scan(&u, &key, &value); err != nil {
+			if err := rows.Scan(&p.UserID, &p.CourseID, &key, &value); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("LMS: experiment groups in %s: %w", courseID, err)
+				return nil, fmt.Errorf("LMS: experiment groups: %w", err)
 			}
-			p, ok := strings.CutPrefix(key, experimentTagPrefix)
+			id, ok := strings.CutPrefix(key, experimentTagPrefix)
 			if !ok {
 				continue
 			}
-			pid, err := strconv.Atoi(p)
+			pid, err := strconv.Atoi(id)
 			if err != nil {
 				continue
 			}
-			if out[u] == nil {
-				out[u] = map[int]string{}
+			if out[p] == nil {
+				out[p] = map[int]string{}
 			}
-			out[u][pid] = value
+			out[p][pid] = value
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: experiment groups in %s: %w", courseID, err)
+			return nil, fmt.Errorf("LMS: experiment groups: %w", err)
 		}
 	}
 	return out, nil

@@ -161,12 +161,11 @@ func (rn *runner) recomputeHere(ctx context.Context, w work) error {
 		return err
 	}
 	began = time.Now()
-	access, memberships, err := rn.runFacts(ctx, rn.views, w)
+	facts, err := rn.runFacts(ctx, rn.views, w)
 	if err != nil {
 		return err
 	}
 	rn.addBusy(BusyLMSReads, time.Since(began))
-	facts := courseFacts{users: access, cohorts: memberships}
 
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -360,7 +359,6 @@ func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byP
 		if len(parts) == 0 {
 			parts = [][]int{nil}
 		}
-		var groups *lms.CourseGroups
 		for i, batch := range parts {
 			if ctx.Err() != nil {
 				return
@@ -373,10 +371,7 @@ func (rn *runner) readBatches(ctx context.Context, courses []string, w work, byP
 				} else {
 					start := time.Now()
 					b.grades, b.err = rn.lms.ReadGrades(ctx, rn.cfg.Grades, b.outline, batch)
-					if b.err == nil {
-						b.facts, b.err = rn.batchFacts(ctx, rn.views[c], groups, batch, facts)
-						groups = b.facts.groups
-					}
+					b.facts = facts
 					b.read = time.Since(start)
 				}
 			}

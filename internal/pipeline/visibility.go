@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/figures-analytics/figures/internal/course"
-	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/progress"
 )
@@ -65,28 +64,38 @@ func (v *courseView) calculator(l course.Learner, asOf time.Time) *progress.Calc
 	return c
 }
 
-// courseFacts are the LMS facts a batch of a course's learners' signatures
-// need; nil maps when the course needs none of them.
+// courseFacts are the LMS facts the learners' signatures need, read for
+// all the learners and courses of a run's work at once (runFacts); nil
+// maps when no course needs them.
 type courseFacts struct {
-	groups *lms.CourseGroups
-	// users and cohorts are shared by every course of the run (read once
-	// for all the run's learners).
+	groups  map[string]*lms.CourseGroups
 	users   map[int]*lms.UserAccess
 	cohorts map[lms.Pair]int
-	prereg  map[string]int
-	tags    map[int]map[int]string
+	prereg  map[lms.PreRegistration]int
+	tags    map[lms.Pair]map[int]string
 }
 
-// runFacts reads, for all the learners of a run's work at once, what every
-// course's signatures need: their staff flags, emails and roles, and their
-// cohort memberships (only when some course needs them).
-func (rn *runner) runFacts(ctx context.Context, views map[string]*courseView, w work) (map[int]*lms.UserAccess, map[lms.Pair]int, error) {
-	var users, cohortUsers []int
-	seen, seenC := map[int]bool{}, map[int]bool{}
+// runFacts reads, for all the learners and courses of a run's work at
+// once, what their signatures need, set-based: the learners' staff flags,
+// emails and roles; the courses' modes and cohorts; and, where a course
+// needs them, the learners' cohort memberships, experiment tags and cohort
+// pre-registrations. A few statements per run, whatever the number of
+// courses.
+func (rn *runner) runFacts(ctx context.Context, views map[string]*courseView, w work) (courseFacts, error) {
+	var f courseFacts
+	var users, cohortUsers, tagUsers []int
+	var modeCourses, cohortCourses []string
+	seen, seenC, seenT := map[int]bool{}, map[int]bool{}, map[int]bool{}
 	for c, us := range w {
 		v := views[c]
 		if v == nil || v.open {
 			continue
+		}
+		if v.modes {
+			modeCourses = append(modeCourses, c)
+		}
+		if v.cohorts {
+			cohortCourses = append(cohortCourses, c)
 		}
 		for u := range us {
 			if !seen[u] {
@@ -97,60 +106,59 @@ func (rn *runner) runFacts(ctx context.Context, views map[string]*courseView, w 
 				seenC[u] = true
 				cohortUsers = append(cohortUsers, u)
 			}
+			if v.tags && !seenT[u] {
+				seenT[u] = true
+				tagUsers = append(tagUsers, u)
+			}
 		}
 	}
-	sort.Ints(users)
-	sort.Ints(cohortUsers)
-	var access map[int]*lms.UserAccess
-	var memberships map[lms.Pair]int
-	var err error
-	if len(users) > 0 {
-		if access, err = rn.lms.UsersAccess(ctx, users); err != nil {
-			return nil, nil, err
-		}
-	}
-	if len(cohortUsers) > 0 {
-		if memberships, err = rn.lms.CohortMemberships(ctx, cohortUsers); err != nil {
-			return nil, nil, err
-		}
-	}
-	return access, memberships, nil
-}
-
-// batchFacts reads what one batch of a course's learners needs beyond the
-// run's facts: the course's modes and cohorts (groups, read once per course
-// by the caller and passed in when already known), experiment tags and
-// cohort pre-registrations.
-func (rn *runner) batchFacts(ctx context.Context, v *courseView, groups *lms.CourseGroups, batch []int, f courseFacts) (courseFacts, error) {
-	if v.open {
+	if len(users) == 0 {
 		return f, nil
 	}
+	for _, l := range [][]int{users, cohortUsers, tagUsers} {
+		sort.Ints(l)
+	}
+	sort.Strings(modeCourses)
+	sort.Strings(cohortCourses)
 	var err error
-	f.groups = groups
-	if f.groups == nil && (v.modes || v.cohorts) {
-		if f.groups, err = rn.lms.ReadCourseGroups(ctx, v.o.CourseID, v.modes, v.cohorts); err != nil {
+	if f.users, err = rn.lms.UsersAccess(ctx, users); err != nil {
+		return f, err
+	}
+	if f.groups, err = rn.lms.ReadCourseGroups(ctx, modeCourses, cohortCourses); err != nil {
+		return f, err
+	}
+	if len(cohortUsers) > 0 {
+		if f.cohorts, err = rn.lms.CohortMemberships(ctx, cohortUsers); err != nil {
 			return f, err
 		}
-	}
-	if v.tags {
-		if f.tags, err = rn.lms.ExperimentTags(ctx, v.o.CourseID, batch); err != nil {
-			return f, err
-		}
-	}
-	if v.cohorts && f.groups != nil && len(f.groups.Cohorts) > 0 {
+		// Pre-registrations matter only to a learner in no cohort of a
+		// cohorted course that has cohorts.
 		var emails []string
-		for _, u := range batch {
-			if _, in := f.cohorts[lms.Pair{CourseID: v.o.CourseID, UserID: u}]; !in {
-				if ua := f.users[u]; ua != nil && ua.Email != "" {
+		seenE := map[string]bool{}
+		for _, c := range cohortCourses {
+			if len(f.groups[c].Cohorts) == 0 {
+				continue
+			}
+			for u := range w[c] {
+				if _, in := f.cohorts[lms.Pair{CourseID: c, UserID: u}]; in {
+					continue
+				}
+				if ua := f.users[u]; ua != nil && ua.Email != "" && !seenE[ua.Email] {
+					seenE[ua.Email] = true
 					emails = append(emails, ua.Email)
 				}
 			}
 		}
+		sort.Strings(emails)
 		if len(emails) > 0 {
-			sort.Strings(emails)
-			if f.prereg, err = rn.lms.PreRegistrations(ctx, v.o.CourseID, emails); err != nil {
+			if f.prereg, err = rn.lms.PreRegistrations(ctx, emails); err != nil {
 				return f, err
 			}
+		}
+	}
+	if len(tagUsers) > 0 {
+		if f.tags, err = rn.lms.ExperimentTags(ctx, tagUsers); err != nil {
+			return f, err
 		}
 	}
 	return f, nil
@@ -164,12 +172,12 @@ func (rn *runner) learnerCalculator(v *courseView, f courseFacts, e lms.Enrollme
 		return v.calculator(course.Learner{}, asOf), nil
 	}
 	p := lms.Pair{CourseID: v.o.CourseID, UserID: e.UserID}
-	facts := lms.LearnerFacts{User: f.users[e.UserID], Enrollment: e, Enrolled: enrolled, Tags: f.tags[e.UserID]}
+	facts := lms.LearnerFacts{User: f.users[e.UserID], Enrollment: e, Enrolled: enrolled, Tags: f.tags[p]}
 	facts.Cohort, facts.HasCohort = f.cohorts[p]
 	if facts.User != nil && facts.User.Email != "" {
-		facts.PreRegistered, facts.HasPreRegistration = f.prereg[facts.User.Email]
+		facts.PreRegistered, facts.HasPreRegistration = f.prereg[lms.PreRegistration{CourseID: v.o.CourseID, Email: facts.User.Email}]
 	}
-	l, estimates := lms.Signature(v.o, v.key, f.groups, facts, v.restricted)
+	l, estimates := lms.Signature(v.o, v.key, f.groups[v.o.CourseID], facts, v.restricted)
 	return v.calculator(l, asOf), estimates
 }
 
@@ -228,31 +236,12 @@ func (rn *runner) prepareViews(ctx context.Context, courses []string) error {
 // signatures need, set-based, for the legacy workflow (which meets the
 // course's enrollments one course at a time).
 func (rn *runner) courseFactsFor(ctx context.Context, v *courseView, users []int) (courseFacts, error) {
-	var f courseFacts
 	if v.open || len(users) == 0 {
-		return f, nil
+		return courseFacts{}, nil
 	}
 	w := work{v.o.CourseID: {}}
 	for _, u := range users {
 		w[v.o.CourseID][u] = label{}
 	}
-	var err error
-	if f.users, f.cohorts, err = rn.runFacts(ctx, map[string]*courseView{v.o.CourseID: v}, w); err != nil {
-		return f, err
-	}
-	all := courseFacts{users: f.users, cohorts: f.cohorts, prereg: map[string]int{}, tags: map[int]map[int]string{}}
-	for _, batch := range database.Batches(users, lms.MaxInList) {
-		bf, err := rn.batchFacts(ctx, v, all.groups, batch, f)
-		if err != nil {
-			return f, err
-		}
-		all.groups = bf.groups
-		for k, g := range bf.prereg {
-			all.prereg[k] = g
-		}
-		for u, t := range bf.tags {
-			all.tags[u] = t
-		}
-	}
-	return all, nil
+	return rn.runFacts(ctx, map[string]*courseView{v.o.CourseID: v}, w)
 }

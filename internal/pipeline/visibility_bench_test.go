@@ -40,16 +40,16 @@ func BenchmarkSignatureProgress(b *testing.B) {
 		}
 	}
 	ls := progresstest.Learners(o, 10000)
+	cg := &lms.CourseGroups{Modes: []string{"audit", "verified"}, Cohorts: map[int]lms.Cohort{}, Random: []int{3, 4}}
+	for id, g := range map[int]int{1: 1, 2: 2, 3: 1, 4: 2} {
+		cg.Cohorts[id] = lms.Cohort{ID: id, Random: id > 2, Partition: 10, Group: g, Mapped: true}
+	}
 	f := courseFacts{
-		groups:  &lms.CourseGroups{Modes: []string{"audit", "verified"}, Cohorts: map[int]lms.Cohort{}},
+		groups:  map[string]*lms.CourseGroups{o.CourseID: cg},
 		users:   map[int]*lms.UserAccess{},
 		cohorts: map[lms.Pair]int{},
-		tags:    map[int]map[int]string{},
+		tags:    map[lms.Pair]map[int]string{},
 	}
-	for id, g := range map[int]int{1: 1, 2: 2, 3: 1, 4: 2} {
-		f.groups.Cohorts[id] = lms.Cohort{ID: id, Random: id > 2, Partition: 10, Group: g, Mapped: true}
-	}
-	f.groups.Random = []int{3, 4}
 	enrollments := make([]lms.Enrollment, len(ls))
 	for i := range ls {
 		f.users[i] = &lms.UserAccess{IsStaff: i%500 == 0, Email: "u@example.com"}
@@ -58,7 +58,7 @@ func BenchmarkSignatureProgress(b *testing.B) {
 			f.cohorts[lms.Pair{CourseID: o.CourseID, UserID: i}] = 1 + i%2
 		}
 		if i%7 != 0 {
-			f.tags[i] = map[int]string{20: []string{"0", "1"}[i%2]}
+			f.tags[lms.Pair{CourseID: o.CourseID, UserID: i}] = map[int]string{20: []string{"0", "1"}[i%2]}
 		}
 	}
 	asOf := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)

@@ -817,14 +817,19 @@ func learnerCalcs(t *testing.T, db *database.DB, d *dataset, end calendar.Date) 
 		add(row.student, row.courseID)
 	}
 	out := map[string]*progress.Calculator{}
+	var courses []string
+	for c := range byCourse {
+		courses = append(courses, c)
+	}
+	allGroups, err := r.ReadCourseGroups(ctx, courses, courses)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for c, users := range byCourse {
 		sort.Ints(users)
 		o := d.outlines[c]
 		k, _ := course.ParseKey(c)
-		groups, err := r.ReadCourseGroups(ctx, c, true, true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		groups := allGroups[c]
 		access, err := r.UsersAccess(ctx, users)
 		if err != nil {
 			t.Fatal(err)
@@ -833,7 +838,7 @@ func learnerCalcs(t *testing.T, db *database.DB, d *dataset, end calendar.Date) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		tags, err := r.ExperimentTags(ctx, c, users)
+		tags, err := r.ExperimentTags(ctx, users)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -841,19 +846,19 @@ func learnerCalcs(t *testing.T, db *database.DB, d *dataset, end calendar.Date) 
 		for _, u := range users {
 			emails = append(emails, access[u].Email)
 		}
-		prereg, err := r.PreRegistrations(ctx, c, emails)
+		prereg, err := r.PreRegistrations(ctx, emails)
 		if err != nil {
 			t.Fatal(err)
 		}
 		restricted := o.RestrictedPartitions()
 		calcs := map[string]*progress.Calculator{}
 		for _, u := range users {
-			f := lms.LearnerFacts{User: access[u], Tags: tags[u]}
+			f := lms.LearnerFacts{User: access[u], Tags: tags[lms.Pair{CourseID: c, UserID: u}]}
 			if e := d.enrolls[key(u, c)]; e != nil {
 				f.Enrolled, f.Enrollment = true, lms.Enrollment{UserID: u, CourseID: c, IsActive: e.active, Mode: e.mode}
 			}
 			f.Cohort, f.HasCohort = members[lms.Pair{CourseID: c, UserID: u}]
-			f.PreRegistered, f.HasPreRegistration = prereg[access[u].Email]
+			f.PreRegistered, f.HasPreRegistration = prereg[lms.PreRegistration{CourseID: c, Email: access[u].Email}]
 			l, _ := lms.Signature(o, k, groups, f, restricted)
 			sig := o.Signature(l, restricted)
 			if calcs[sig] == nil {
