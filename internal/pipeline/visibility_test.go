@@ -340,3 +340,32 @@ func TestVisibilityCompare(t *testing.T) {
 		})
 	}
 }
+
+// A distributed run of the edge cases writes what the run in one process
+// wrote: the workers judge every learner's structure at the run's time
+// (Task.AsOf), and their estimates are counted in the run's report.
+func TestVisibilityDistributed(t *testing.T) {
+	f := visibilityFixture(t, dbtest.SQLiteURL(t, "lms.db"))
+	local := f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.Persisted})
+	want := visRows(t, f.store)
+	g := visibilityFixture(t, dbtest.SQLiteURL(t, "lms.db"))
+	workers := &inProcess{url: g.url, st: g.store}
+	dist := g.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.Persisted, Distributor: workers, TaskSize: 4})
+	got := visRows(t, g.store)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: distributed %+v, in one process %+v", k, got[k], w)
+		}
+	}
+	if dist.Estimated != local.Estimated || dist.Estimated != 5 {
+		t.Errorf("estimates: distributed %d, in one process %d; want 5", dist.Estimated, local.Estimated)
+	}
+	for _, task := range workers.tasks {
+		if !task.AsOf.Equal(now) {
+			t.Errorf("task as of %s, want the run's %s", task.AsOf, now)
+		}
+	}
+}
