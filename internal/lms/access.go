@@ -72,46 +72,29 @@ const (
 // batch of fewer than 200, by primary key and the user_id index.
 func (r *Reader) UsersAccess(ctx context.Context, userIDs []int) (map[int]*UserAccess, error) {
 	out := make(map[int]*UserAccess, len(userIDs))
-	for _, batch := range database.Batches(userIDs, MaxInList) {
-		args := database.Args(batch)
-		rows, err := r.q.Query(ctx, fmt.Sprintf(usersAccessQuery, database.Placeholders(len(batch))), args...)
-		if err != nil {
-			return nil, fmt.Errorf("LMS: staff flags of %d learners: %w", len(batch), err)
+	if err := inBatches(ctx, r, "staff flags and emails of learners", usersAccessQuery, userIDs, func(rows *sql.Rows) error {
+		var id int
+		u := &UserAccess{}
+		if err := rows.Scan(&id, &u.IsStaff, &u.Email); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var id int
-			u := &UserAccess{}
-			if err := rows.Scan(&id, &u.IsStaff, &u.Email); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("LMS: auth_user: %w", err)
-			}
-			out[id] = u
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: auth_user: %w", err)
-		}
-		rows, err = r.q.Query(ctx, fmt.Sprintf(userRolesQuery, database.Placeholders(len(batch))), args...)
-		if err != nil {
-			return nil, fmt.Errorf("LMS: access roles of %d learners: %w", len(batch), err)
-		}
-		for rows.Next() {
-			var id int
-			var ar AccessRole
-			if err := rows.Scan(&id, &ar.Org, &ar.CourseID, &ar.Role); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("LMS: student_courseaccessrole: %w", err)
-			}
-			if u := out[id]; u != nil {
-				u.Roles = append(u.Roles, ar)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: student_courseaccessrole: %w", err)
-		}
+		out[id] = u
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	return out, nil
+	err := inBatches(ctx, r, "access roles of learners", userRolesQuery, userIDs, func(rows *sql.Rows) error {
+		var id int
+		var ar AccessRole
+		if err := rows.Scan(&id, &ar.Org, &ar.CourseID, &ar.Role); err != nil {
+			return err
+		}
+		if u := out[id]; u != nil {
+			u.Roles = append(u.Roles, ar)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // CohortMemberships reads the given users' cohort memberships in every
@@ -119,26 +102,16 @@ func (r *Reader) UsersAccess(ctx context.Context, userIDs []int) (map[int]*UserA
 // (user_id, course_id) unique key.
 func (r *Reader) CohortMemberships(ctx context.Context, userIDs []int) (map[Pair]int, error) {
 	out := map[Pair]int{}
-	for _, batch := range database.Batches(userIDs, MaxInList) {
-		rows, err := r.q.Query(ctx, fmt.Sprintf(membershipsQuery, database.Placeholders(len(batch))), database.Args(batch)...)
-		if err != nil {
-			return nil, fmt.Errorf("LMS: cohort memberships of %d learners: %w", len(batch), err)
+	err := inBatches(ctx, r, "cohort memberships of learners", membershipsQuery, userIDs, func(rows *sql.Rows) error {
+		var p Pair
+		var g int
+		if err := rows.Scan(&p.UserID, &p.CourseID, &g); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var p Pair
-			var g int
-			if err := rows.Scan(&p.UserID, &p.CourseID, &g); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("LMS: course_groups_cohortmembership: %w", err)
-			}
-			out[p] = g
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: course_groups_cohortmembership: %w", err)
-		}
-	}
-	return out, nil
+		out[p] = g
+		return nil
+	})
+	return out, err
 }
 
 // Cohort is one of a course's cohorts.
@@ -193,26 +166,7 @@ func (r *Reader) ReadCourseGroups(ctx context.Context, modes, cohorts []string) 
 	for _, c := range append(append([]string(nil), modes...), cohorts...) {
 		get(c)
 	}
-	each := func(what, query string, courses []string, scan func(rows *sql.Rows) error) error {
-		for _, batch := range database.Batches(courses, MaxInList) {
-			rows, err := r.q.Query(ctx, fmt.Sprintf(query, database.Placeholders(len(batch))), database.Args(batch)...)
-			if err != nil {
-				return fmt.Errorf("LMS: %s of %d courses: %w", what, len(batch), err)
-			}
-			for rows.Next() {
-				if err := scan(rows); err != nil {
-					rows.Close()
-					return fmt.Errorf("LMS: %s: %w", what, err)
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("LMS: %s: %w", what, err)
-			}
-		}
-		return nil
-	}
-	if err := each("course modes", courseModesQuery, modes, func(rows *sql.Rows) error {
+	if err := inBatches(ctx, r, "modes of courses", courseModesQuery, modes, func(rows *sql.Rows) error {
 		var c, slug string
 		if err := rows.Scan(&c, &slug); err != nil {
 			return err
@@ -222,7 +176,7 @@ func (r *Reader) ReadCourseGroups(ctx context.Context, modes, cohorts []string) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := each("cohort settings", cohortSettingsQuery, cohorts, func(rows *sql.Rows) error {
+	if err := inBatches(ctx, r, "cohort settings of courses", cohortSettingsQuery, cohorts, func(rows *sql.Rows) error {
 		var c string
 		var cohorted bool
 		if err := rows.Scan(&c, &cohorted); err != nil {
@@ -233,7 +187,7 @@ func (r *Reader) ReadCourseGroups(ctx context.Context, modes, cohorts []string) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := each("cohorts", cohortsQuery, cohorts, func(rows *sql.Rows) error {
+	if err := inBatches(ctx, r, "cohorts of courses", cohortsQuery, cohorts, func(rows *sql.Rows) error {
 		var c string
 		var co Cohort
 		var kind sql.NullString
@@ -276,26 +230,16 @@ type PreRegistration struct {
 // in every course, through its email index.
 func (r *Reader) PreRegistrations(ctx context.Context, emails []string) (map[PreRegistration]int, error) {
 	out := map[PreRegistration]int{}
-	for _, batch := range database.Batches(emails, MaxInList) {
-		rows, err := r.q.Query(ctx, fmt.Sprintf(preRegistrationsQuery, database.Placeholders(len(batch))), database.Args(batch)...)
-		if err != nil {
-			return nil, fmt.Errorf("LMS: cohort pre-registrations of %d emails: %w", len(batch), err)
+	err := inBatches(ctx, r, "cohort pre-registrations of emails", preRegistrationsQuery, emails, func(rows *sql.Rows) error {
+		var p PreRegistration
+		var g int
+		if err := rows.Scan(&p.Email, &p.CourseID, &g); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var p PreRegistration
-			var g int
-			if err := rows.Scan(&p.Email, &p.CourseID, &g); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("LMS: cohort pre-registrations: %w", err)
-			}
-			out[p] = g
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: cohort pre-registrations: %w", err)
-		}
-	}
-	return out, nil
+		out[p] = g
+		return nil
+	})
+	return out, err
 }
 
 // ExperimentTags reads the learners' experiment groups in every course:
@@ -304,37 +248,50 @@ func (r *Reader) PreRegistrations(ctx context.Context, emails []string) (map[Pre
 // of the (user_id, course_id, key) unique key.
 func (r *Reader) ExperimentTags(ctx context.Context, userIDs []int) (map[Pair]map[int]string, error) {
 	out := map[Pair]map[int]string{}
-	for _, batch := range database.Batches(userIDs, MaxInList) {
-		rows, err := r.q.Query(ctx, fmt.Sprintf(courseTagsQuery, database.Placeholders(len(batch))), database.Args(batch)...)
+	err := inBatches(ctx, r, "experiment groups of learners", courseTagsQuery, userIDs, func(rows *sql.Rows) error {
+		var p Pair
+		var key, value string
+		if err := rows.Scan(&p.UserID, &p.CourseID, &key, &value); err != nil {
+			return err
+		}
+		id, ok := strings.CutPrefix(key, experimentTagPrefix)
+		if !ok {
+			return nil
+		}
+		pid, err := strconv.Atoi(id)
 		if err != nil {
-			return nil, fmt.Errorf("LMS: experiment groups of %d learners: %w", len(batch), err)
+			return nil
+		}
+		if out[p] == nil {
+			out[p] = map[int]string{}
+		}
+		out[p][pid] = value
+		return nil
+	})
+	return out, err
+}
+
+// inBatches runs query (one %s for the IN list) for each batch of fewer
+// than 200 values and calls scan on every row; what names the rows in
+// errors.
+func inBatches[T any](ctx context.Context, r *Reader, what, query string, values []T, scan func(*sql.Rows) error) error {
+	for _, batch := range database.Batches(values, MaxInList) {
+		rows, err := r.q.Query(ctx, fmt.Sprintf(query, database.Placeholders(len(batch))), database.Args(batch)...)
+		if err != nil {
+			return fmt.Errorf("LMS: %s of %d: %w", what, len(batch), err)
 		}
 		for rows.Next() {
-			var p Pair
-			var key, value string
-			if err := rows.Scan(&p.UserID, &p.CourseID, &key, &value); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("LMS: experiment groups: %w", err)
+				return fmt.Errorf("LMS: %s: %w", what, err)
 			}
-			id, ok := strings.CutPrefix(key, experimentTagPrefix)
-			if !ok {
-				continue
-			}
-			pid, err := strconv.Atoi(id)
-			if err != nil {
-				continue
-			}
-			if out[p] == nil {
-				out[p] = map[int]string{}
-			}
-			out[p][pid] = value
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("LMS: experiment groups: %w", err)
+			return fmt.Errorf("LMS: %s: %w", what, err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // experimentTagPrefix is the user course tag key of an experiment group
