@@ -8,11 +8,15 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"path"
+	"strconv"
+	"strings"
 	"testing/fstest"
 	"text/template"
 
@@ -70,9 +74,62 @@ func migrations(d database.Dialect) (fs.FS, error) {
 	return out, nil
 }
 
+// ErrSchemaTooNew is wrapped by the error of every open of a store whose
+// schema a newer figures migrated: this binary does not know its tables.
+var ErrSchemaTooNew = errors.New("store schema newer than this figures")
+
+// KnownVersion is the newest schema version this binary's migrations
+// create.
+func KnownVersion() int64 {
+	entries, _ := fs.ReadDir(migrationFiles, "migrations")
+	var v int64
+	for _, e := range entries {
+		prefix, _, _ := strings.Cut(e.Name(), "_")
+		if n, err := strconv.ParseInt(prefix, 10, 64); err == nil {
+			v = max(v, n)
+		}
+	}
+	return v
+}
+
+// SchemaVersion returns the newest migration applied to db (0 when it was
+// never migrated).
+func SchemaVersion(ctx context.Context, db *database.DB) (int64, error) {
+	var v sql.NullInt64
+	err := db.QueryRow(ctx, "SELECT MAX(version_id) FROM goose_db_version WHERE is_applied").Scan(&v)
+	if err != nil {
+		// No version table: a database figures never migrated.
+		var n int
+		if db.QueryRow(ctx, "SELECT COUNT(*) FROM goose_db_version").Scan(&n) != nil {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("store %s: schema version: %w", db.Location(), err)
+	}
+	return v.Int64, nil
+}
+
+// checkVersion refuses a store whose schema is newer than this binary's:
+// a later figures added tables or columns this one would ignore or
+// misread, and a migrate would wrongly say "up to date".
+func checkVersion(ctx context.Context, db *database.DB) error {
+	v, err := SchemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if known := KnownVersion(); v > known {
+		return fmt.Errorf("store %s: %w: its schema is at version %d, this figures knows versions up to %d; "+
+			"run the figures release that migrated it, or a later one", db.Location(), ErrSchemaTooNew, v, known)
+	}
+	return nil
+}
+
 // Migrate brings the store's schema up to date. It is safe to run at any
-// time: applied migrations are recorded in goose_db_version.
+// time: applied migrations are recorded in goose_db_version. A store whose
+// schema is newer than this binary's is refused (ErrSchemaTooNew).
 func Migrate(ctx context.Context, db *database.DB) error {
+	if err := checkVersion(ctx, db); err != nil {
+		return err
+	}
 	fsys, err := migrations(db.Dialect())
 	if err != nil {
 		return err
@@ -109,11 +166,17 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// OpenReadOnly opens an existing, migrated store without writing to it.
+// OpenReadOnly opens an existing, migrated store without writing to it. A
+// store whose schema is newer than this binary's is refused
+// (ErrSchemaTooNew).
 func OpenReadOnly(ctx context.Context, rawURL string) (*Store, error) {
 	db, err := database.Open(ctx, rawURL, database.Options{ReadOnly: true, MustExist: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := checkVersion(ctx, db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }

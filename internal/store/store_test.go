@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/figures-analytics/figures/internal/database/dbtest"
@@ -29,6 +32,39 @@ func TestMigrate(t *testing.T) {
 			var n int
 			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 				t.Errorf("%s: %v", table, err)
+			}
+		}
+	})
+}
+
+// A store that a newer figures migrated (a later migration applied) is
+// refused, writable or read-only, with an error naming both versions.
+func TestNewerSchemaRefused(t *testing.T) {
+	dbtest.Each(t, dbtest.Stores(), func(t *testing.T, k dbtest.Kind) {
+		url := k.URL(t)
+		ctx := context.Background()
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := store.KnownVersion()
+		if v, err := store.SchemaVersion(ctx, st.DB()); err != nil || v != known {
+			t.Fatalf("schema version %d (%v) after migrating, want %d", v, err, known)
+		}
+		if _, err := st.DB().Exec(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, ?)", known+1, true); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		want := fmt.Sprintf("its schema is at version %d, this figures knows versions up to %d", known+1, known)
+		for name, open := range map[string]func(context.Context, string) (*store.Store, error){
+			"Open": store.Open, "OpenReadOnly": store.OpenReadOnly,
+		} {
+			st, err := open(ctx, url)
+			if err == nil {
+				st.Close()
+			}
+			if !errors.Is(err, store.ErrSchemaTooNew) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want ErrSchemaTooNew saying %q", name, err, want)
 			}
 		}
 	})
