@@ -12,6 +12,7 @@ func init() { register(newMigrateCmd) }
 
 func newMigrateCmd() *cobra.Command {
 	var storeURL string
+	var t timeouts
 	cmd := &cobra.Command{
 		Use:   "migrate --store URL",
 		Short: "Create or update the store's tables",
@@ -27,7 +28,7 @@ release that migrated it, or a later one.`,
 			if storeURL == "" {
 				return fmt.Errorf("--store is required (or FIGURES_STORE)")
 			}
-			st, err := store.Open(cmd.Context(), storeURL)
+			st, err := t.openStore(cmd.Context(), storeURL, false)
 			if err != nil {
 				return err
 			}
@@ -37,5 +38,6 @@ release that migrated it, or a later one.`,
 		},
 	}
 	cmd.Flags().StringVar(&storeURL, "store", "", "store database URL")
+	t.register(cmd.Flags(), false)
 	return cmd
 }

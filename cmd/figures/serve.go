@@ -37,6 +37,7 @@ type serveOptions struct {
 	schedule               string
 	workflow, grades       string
 	redisURL, queue        string
+	timeouts               timeouts
 }
 
 func (o *serveOptions) register(cmd *cobra.Command) {
@@ -58,6 +59,7 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	fl.StringVar(&o.grades, "grades", "persisted", "grade source of scheduled runs: persisted or studentmodule")
 	fl.StringVar(&o.redisURL, "redis", "", "scheduled runs spread their enrollment stage over figures worker processes through this Redis")
 	fl.StringVar(&o.queue, "queue", queue.DefaultQueue, "with --redis: the queue the workers serve")
+	o.timeouts.register(fl, true)
 }
 
 // serveMount adds handlers beside the API (the dashboard registers one in
@@ -98,11 +100,11 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	// limited to the one connection a writer gets. Credentials that cannot
 	// migrate (a read-only database user) are fine once the schema is up
 	// to date.
-	st, merr := store.Open(ctx, o.storeURL)
+	st, merr := o.timeouts.openStore(ctx, o.storeURL, false)
 	if merr == nil {
 		st.Close()
 	}
-	st, err := store.OpenReadOnly(ctx, o.storeURL)
+	st, err := o.timeouts.openStore(ctx, o.storeURL, true)
 	if err != nil {
 		if merr != nil {
 			return nil, nil, merr
@@ -117,7 +119,7 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 		}
 		slog.Warn("could not migrate the store; serving its current schema", "err", merr)
 	}
-	closers := []func(){func() { st.Close() }}
+	closers := []func(){func() { st.Close() }, startReaper(ctx, o)}
 	cleanup := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
@@ -143,7 +145,7 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	}
 	var live api.LiveActivity
 	if o.lmsURL != "" {
-		act, closeLMS, err := openLiveActivity(ctx, o.lmsURL)
+		act, closeLMS, err := openLiveActivity(ctx, o.lmsURL, o.timeouts)
 		if err != nil {
 			return fail(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
+	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/database/dbtest"
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
@@ -18,9 +19,15 @@ import (
 
 // On the synthetic LMS, compare finds legacy and next identical on every
 // day of a 30-day history, the store advancing day by day with next as a
-// daily job would; both grade sources.
+// daily job would; both grade sources. It is the heaviest test of the
+// package, so it runs once per store, and the PostgreSQL store reads a
+// SQLite LMS: legacy's thousands of probes of a MariaDB LMS are the
+// mariadb run's.
 func TestCompareEveryDaySynthetic(t *testing.T) {
 	dbtest.EachBackend(t, func(t *testing.T, b dbtest.Backend) {
+		if b.Store.Dialect == database.Postgres {
+			b.LMS = dbtest.SQLiteKind
+		}
 		u := b.LMS.URL(t)
 		ctx := context.Background()
 		end := calendar.MustParse("2026-10-31")

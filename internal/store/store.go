@@ -17,8 +17,10 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"testing/fstest"
 	"text/template"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -151,30 +153,50 @@ func Migrate(ctx context.Context, db *database.DB) error {
 // Store is figures' own database.
 type Store struct {
 	db *database.DB
+	// leases are the runs started through this Store, whose heartbeats
+	// Close stops.
+	mu     sync.Mutex
+	leases []int
+}
+
+// Options say how to open a store.
+type Options struct {
+	// ReadOnly opens an existing, migrated store without writing to it.
+	ReadOnly bool
+	// Timeout bounds every wait on the store (0: database.DefaultTimeout),
+	// named Setting in errors (default "--store-timeout").
+	Timeout time.Duration
+	Setting string
 }
 
 // Open opens the store at rawURL and migrates it.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
-	db, err := database.Open(ctx, rawURL, database.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if err := Migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &Store{db: db}, nil
+	return OpenOptions(ctx, rawURL, Options{})
 }
 
-// OpenReadOnly opens an existing, migrated store without writing to it. A
-// store whose schema is newer than this binary's is refused
-// (ErrSchemaTooNew).
+// OpenReadOnly opens an existing, migrated store without writing to it.
 func OpenReadOnly(ctx context.Context, rawURL string) (*Store, error) {
-	db, err := database.Open(ctx, rawURL, database.Options{ReadOnly: true, MustExist: true})
+	return OpenOptions(ctx, rawURL, Options{ReadOnly: true})
+}
+
+// OpenOptions opens the store at rawURL and, unless read-only, migrates
+// it. A store whose schema is newer than this binary's is refused
+// (ErrSchemaTooNew).
+func OpenOptions(ctx context.Context, rawURL string, opt Options) (*Store, error) {
+	if opt.Setting == "" {
+		opt.Setting = "--store-timeout"
+	}
+	db, err := database.Open(ctx, rawURL, database.Options{ReadOnly: opt.ReadOnly, MustExist: opt.ReadOnly,
+		Timeout: opt.Timeout, Setting: opt.Setting})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if err := checkVersion(ctx, db); err != nil {
+	if opt.ReadOnly {
+		err = checkVersion(ctx, db)
+	} else {
+		err = Migrate(ctx, db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -187,5 +209,14 @@ func New(db *database.DB) *Store { return &Store{db: db} }
 // DB returns the underlying database.
 func (s *Store) DB() *database.DB { return s.db }
 
-// Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the heartbeats of the runs started through the store and
+// closes it.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, id := range s.leases {
+		release(id)
+	}
+	s.leases = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
