@@ -20,32 +20,28 @@ import (
 // wait (innodb_lock_wait_timeout) is 50 s.
 const DefaultTimeout = 2 * time.Minute
 
-// TimeoutError is the error of a statement that waited longer than its
-// database's timeout: the server sent nothing for that long (a stalled
-// connection or network path, a dead or overloaded server), it could not
-// be reached in time, or, on SQLite, another process held the file's
-// lock that long. Callers wrap it with what they were doing, so the
-// message reads "lms: enrollments: timed out after 30s (--lms-timeout)".
+// TimeoutError is the error of a statement on a MySQL or PostgreSQL
+// database that waited longer than the database's timeout: the server
+// sent nothing for that long (a stalled connection or network path, a
+// dead or overloaded server), or could not be reached in time. Callers
+// wrap it with what they were doing, so the message reads "course X: read
+// course grades: timed out after 30s (--lms-timeout)". (On SQLite the
+// timeout is the busy timeout: a writer waits that long for another
+// process's lock, then fails with SQLITE_BUSY, "database is locked".)
 type TimeoutError struct {
 	// After is the timeout that expired.
 	After time.Duration
 	// Setting names the setting that chose it ("--lms-timeout").
 	Setting string
-	// Locked is set when the wait was for a SQLite file lock.
-	Locked bool
 	// Err is the driver's error.
 	Err error
 }
 
 func (e *TimeoutError) Error() string {
-	what := "timed out"
-	if e.Locked {
-		what = "database locked by another process: gave up"
-	}
 	if e.Setting == "" {
-		return fmt.Sprintf("%s after %s", what, e.After)
+		return fmt.Sprintf("timed out after %s", e.After)
 	}
-	return fmt.Sprintf("%s after %s (%s)", what, e.After, e.Setting)
+	return fmt.Sprintf("timed out after %s (%s)", e.After, e.Setting)
 }
 
 // Unwrap returns the driver's error, unless it is driver.ErrBadConn:
