@@ -69,8 +69,8 @@ func TestRunWithStalledLMS(t *testing.T) {
 	proxy, lmsURL, storeURL := smallInstall(t)
 	proxy.PauseOn("MAX(modified) FROM courseware_studentmodule")
 	start := time.Now()
-	out, err := runCmd(t, "run", "--lms", lmsURL, "--store", storeURL, "--date", "2026-11-20", "--lms-timeout", "1s")
-	if exitCode(err) != 1 || !strings.Contains(err.Error(), "timed out after 1s (--lms-timeout)") {
+	out, err := runCmd(t, "run", "--lms", lmsURL, "--store", storeURL, "--date", "2026-11-20", "--lms-timeout", "2s")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "timed out after 2s (--lms-timeout)") {
 		t.Errorf("run with a stalled LMS: exit %d (%v)\n%s", exitCode(err), err, out)
 	}
 	if took := time.Since(start); took > 20*time.Second {
@@ -86,7 +86,7 @@ func TestRunWithStalledLMS(t *testing.T) {
 		t.Errorf("recorded run %+v, %v", runs, err)
 	}
 	// Still paused: the LMS cannot even be opened.
-	_, err = runCmd(t, "run", "--lms", lmsURL, "--store", storeURL, "--date", "2026-11-20", "--lms-timeout", "1s")
+	_, err = runCmd(t, "run", "--lms", lmsURL, "--store", storeURL, "--date", "2026-11-20", "--lms-timeout", "2s")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "LMS: connect to mysql://") || !strings.Contains(err.Error(), "(--lms-timeout)") {
 		t.Errorf("run with an LMS that does not answer: exit %d (%v)", exitCode(err), err)
 	}

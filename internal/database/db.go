@@ -321,14 +321,14 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 		rows, err = db.sql.QueryContext(ctx, db.Rebind(query), args...)
 		return err
 	})
-	return rows, err
+	return rows, deadline(ctx, err)
 }
 
 // QueryRow runs a query expected to return at most one row; Scan returns
 // its error.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	rows, err := db.Query(ctx, query, args...)
-	return &Row{rows: rows, err: err}
+	return &Row{ctx: ctx, rows: rows, err: err}
 }
 
 // Exec runs a statement that returns no rows, again when it was rolled
@@ -340,7 +340,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		res, err = db.sql.ExecContext(ctx, db.Rebind(query), args...)
 		return err
 	})
-	return res, err
+	return res, deadline(ctx, err)
 }
 
 // Begin starts a transaction.
@@ -406,7 +406,7 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // QueryRow runs a single-row query in the transaction.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	rows, err := tx.Query(ctx, query, args...)
-	return &Row{rows: rows, err: err}
+	return &Row{ctx: ctx, rows: rows, err: err}
 }
 
 // Exec runs a statement in the transaction.
@@ -424,6 +424,7 @@ func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
 // Row is the result of QueryRow, as *sql.Row is: the query has run, and
 // Scan returns its error or reads its first row.
 type Row struct {
+	ctx  context.Context
 	rows *sql.Rows
 	err  error
 }
@@ -437,7 +438,7 @@ func (r *Row) Scan(dest ...any) error {
 	defer r.rows.Close()
 	if !r.rows.Next() {
 		if err := r.rows.Err(); err != nil {
-			return err
+			return deadline(r.ctx, err)
 		}
 		return sql.ErrNoRows
 	}

@@ -57,6 +57,26 @@ func (e *TimeoutError) Unwrap() error {
 // Timeout reports true, as net.Error's Timeout does.
 func (e *TimeoutError) Timeout() bool { return true }
 
+// StatementTimeout returns ctx with a deadline d away for statements that
+// should be short (a run's bookkeeping, a heartbeat): a statement still
+// waiting then fails with a TimeoutError naming what (for example "run
+// bookkeeping"), whatever the database's own timeout.
+func StatementTimeout(ctx context.Context, d time.Duration, what string) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &TimeoutError{After: d, Setting: what, Err: context.DeadlineExceeded})
+}
+
+// deadline turns the error of a statement stopped by a StatementTimeout
+// deadline into that deadline's TimeoutError.
+func deadline(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || IsTimeout(err) {
+		return err
+	}
+	if cause := context.Cause(ctx); IsTimeout(cause) {
+		return cause
+	}
+	return err
+}
+
 // IsTimeout reports whether err is, or wraps, a TimeoutError.
 func IsTimeout(err error) bool {
 	var te *TimeoutError

@@ -17,7 +17,7 @@ import (
 // naming it and its setting; once the server answers again, a new
 // statement works (the stalled connection was not reused).
 func TestStalledServerTimesOut(t *testing.T) {
-	const timeout = 700 * time.Millisecond
+	const timeout = 1500 * time.Millisecond
 	dbtest.Each(t, []dbtest.Kind{dbtest.MariaDBKind, dbtest.PostgresKind}, func(t *testing.T, k dbtest.Kind) {
 		proxy, url := dbtest.ProxyURL(t, k.URL(t))
 		ctx := context.Background()
@@ -32,7 +32,7 @@ func TestStalledServerTimesOut(t *testing.T) {
 		if _, err := db.Exec(ctx, "INSERT INTO t (id) VALUES (1), (2), (3)"); err != nil {
 			t.Fatal(err)
 		}
-		want := "timed out after 700ms (--test-timeout)"
+		want := "timed out after 1.5s (--test-timeout)"
 		stalled := func(name string, op func() error) {
 			t.Helper()
 			proxy.Pause()
@@ -141,6 +141,30 @@ func TestLostConnectionRetriedWhenReadOnly(t *testing.T) {
 		}
 		if err := rw.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 0 {
 			t.Errorf("%d rows, %v; the lost write must not have been sent again", n, err)
+		}
+	})
+}
+
+// A statement that should be short and outlives its StatementTimeout
+// fails with a TimeoutError naming what it was, on every database.
+func TestStatementTimeout(t *testing.T) {
+	dbtest.Each(t, []dbtest.Kind{dbtest.MariaDBKind, dbtest.PostgresKind}, func(t *testing.T, k dbtest.Kind) {
+		db := k.Open(t)
+		sleep := "SELECT SLEEP(5)"
+		if k.Dialect == database.Postgres {
+			sleep = "SELECT pg_sleep(5)"
+		}
+		ctx, cancel := database.StatementTimeout(context.Background(), 300*time.Millisecond, "run bookkeeping")
+		defer cancel()
+		var v any
+		err := db.QueryRow(ctx, sleep).Scan(&v)
+		if !database.IsTimeout(err) || err.Error() != "timed out after 300ms (run bookkeeping)" {
+			t.Errorf("QueryRow: %v", err)
+		}
+		ctx2, cancel2 := database.StatementTimeout(context.Background(), 300*time.Millisecond, "run bookkeeping")
+		defer cancel2()
+		if _, err := db.Exec(ctx2, sleep); !database.IsTimeout(err) {
+			t.Errorf("Exec: %v", err)
 		}
 	})
 }

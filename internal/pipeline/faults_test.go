@@ -30,7 +30,7 @@ func TestPausedLMSStopsRun(t *testing.T) {
 		f := standalone(t, b)
 		ctx := context.Background()
 		proxy, url := dbtest.ProxyURL(t, f.url)
-		r, err := lms.OpenOptions(ctx, url, lms.Options{Timeout: time.Second})
+		r, err := lms.OpenOptions(ctx, url, lms.Options{Timeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,11 +47,11 @@ func TestPausedLMSStopsRun(t *testing.T) {
 		_, err = pipeline.Run(ctx, r, f.store, cfg)
 		took := time.Since(start)
 		t.Logf("the run gave up after %v: %v", took, err)
-		if err == nil || !database.IsTimeout(err) || !strings.Contains(err.Error(), "timed out after 1s (--lms-timeout)") {
+		if err == nil || !database.IsTimeout(err) || !strings.Contains(err.Error(), "timed out after 2s (--lms-timeout)") {
 			t.Fatalf("run with a stalled LMS: %v, want a timeout naming --lms-timeout", err)
 		}
 		if took > 15*time.Second {
-			t.Errorf("the run took %v to give up with a 1s timeout", took)
+			t.Errorf("the run took %v to give up with a 2s timeout", took)
 		}
 		runs, err := f.store.Runs(ctx, 1)
 		if err != nil || len(runs) != 1 || runs[0].Status != store.RunFailed || !strings.Contains(runs[0].Message, "timed out") {
@@ -82,7 +82,7 @@ func TestPausedStoreStopsRun(t *testing.T) {
 		f := standalone(t, b)
 		ctx := context.Background()
 		proxy, url := dbtest.ProxyURL(t, storetest.URL(t, k))
-		st, err := store.OpenOptions(ctx, url, store.Options{Timeout: time.Second})
+		st, err := store.OpenOptions(ctx, url, store.Options{Timeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,11 +103,11 @@ func TestPausedStoreStopsRun(t *testing.T) {
 		_, err = pipeline.Run(ctx, r, st, cfg)
 		took := time.Since(start)
 		t.Logf("the run gave up after %v: %v", took, err)
-		if err == nil || !database.IsTimeout(err) || !strings.Contains(err.Error(), "timed out after 1s (--store-timeout)") {
+		if err == nil || !database.IsTimeout(err) || !strings.Contains(err.Error(), "timed out after 2s (--store-timeout)") {
 			t.Fatalf("run with a stalled store: %v, want a timeout naming --store-timeout", err)
 		}
 		if took > 15*time.Second {
-			t.Errorf("the run took %v to give up with a 1s timeout", took)
+			t.Errorf("the run took %v to give up with a 2s timeout", took)
 		}
 		proxy.Resume()
 		// The run could not record its end: the store was stalled. The

@@ -58,7 +58,7 @@ func (s *Store) keepAlive(id int) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				hctx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
+				hctx, cancel := database.StatementTimeout(ctx, HeartbeatInterval, "run heartbeat")
 				s.db.Exec(hctx, `UPDATE figures_run SET heartbeat = ? WHERE id = ? AND status = ?`, s.db.Time(time.Now()), id, RunRunning)
 				cancel()
 			}
@@ -81,6 +81,8 @@ func release(id int) {
 // and backfill calls it as it starts, and serve every minute, so that a
 // killed run does not stay "running" (nor /metrics say so) for ever.
 func (s *Store) ReapInterrupted(ctx context.Context) (int, error) {
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
 	rows, err := s.db.Query(ctx, `SELECT id, host, pid, started, heartbeat FROM figures_run WHERE status = ?`, RunRunning)
 	if err != nil {
 		return 0, fmt.Errorf("store: running runs: %w", err)

@@ -45,6 +45,8 @@ const (
 // runs it (renewed until FinishRun or Close), and returns its id. It marks
 // interrupted, first, the runs whose process is gone (ReapInterrupted).
 func (s *Store) StartRun(ctx context.Context, r Run) (int, error) {
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
 	if _, err := s.ReapInterrupted(ctx); err != nil {
 		slog.Warn("cannot mark interrupted runs", "err", err)
 	}
@@ -76,6 +78,8 @@ func (s *Store) StartRun(ctx context.Context, r Run) (int, error) {
 // FinishRun records a run's end, counts and status, and ends its lease.
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	release(r.ID)
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
 	fin := time.Now()
 	if r.Finished != nil {
 		fin = *r.Finished
@@ -129,8 +133,14 @@ const (
 	ErrorSite        = "SITE"
 )
 
+// bookkeeping bounds the statements that record runs and their errors:
+// short statements, which a run waits for when it ends.
+const bookkeeping = 30 * time.Second
+
 // RecordError writes a pipeline error row.
 func (s *Store) RecordError(ctx context.Context, e PipelineError) error {
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
 	data, err := json.Marshal(e.Data)
 	if err != nil {
 		return fmt.Errorf("store: pipeline error data: %w", err)
