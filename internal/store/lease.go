@@ -34,21 +34,30 @@ var hostname = func() string {
 	return h
 }()
 
-// active holds the runs this process is running, by id, with the function
-// that stops their heartbeat.
+// active holds the runs this process is running, by leaseKey, with the
+// function that stops their heartbeat.
 var active = struct {
 	sync.Mutex
-	runs map[int]context.CancelFunc
-}{runs: map[int]context.CancelFunc{}}
+	runs map[string]context.CancelFunc
+}{runs: map[string]context.CancelFunc{}}
+
+// leaseKey names run id of the store's database in active: two Stores
+// of one database (a scheduled run's and serve's reaper) name its runs
+// alike; the runs of two databases (compare's scratch stores) differ.
+func (s *Store) leaseKey(id int) string { return fmt.Sprintf("%s#%d", s.db.Location(), id) }
 
 // keepAlive renews run id's heartbeat until FinishRun or Close.
 func (s *Store) keepAlive(id int) {
 	ctx, stop := context.WithCancel(context.Background())
+	key := s.leaseKey(id)
 	active.Lock()
-	active.runs[id] = stop
+	if prev, ok := active.runs[key]; ok {
+		prev()
+	}
+	active.runs[key] = stop
 	active.Unlock()
 	s.mu.Lock()
-	s.leases = append(s.leases, id)
+	s.leases = append(s.leases, key)
 	s.mu.Unlock()
 	go func() {
 		tick := time.NewTicker(HeartbeatInterval)
@@ -66,13 +75,13 @@ func (s *Store) keepAlive(id int) {
 	}()
 }
 
-// release stops run id's heartbeat.
-func release(id int) {
+// release stops the heartbeat of the run of key.
+func release(key string) {
 	active.Lock()
 	defer active.Unlock()
-	if stop, ok := active.runs[id]; ok {
+	if stop, ok := active.runs[key]; ok {
 		stop()
-		delete(active.runs, id)
+		delete(active.runs, key)
 	}
 }
 
@@ -114,7 +123,7 @@ func (s *Store) ReapInterrupted(ctx context.Context) (int, error) {
 			last = l.started.Time
 		}
 		switch {
-		case l.host == hostname && l.pid == os.Getpid() && !runsHere(l.id):
+		case l.host == hostname && l.pid == os.Getpid() && !runsHere(s.leaseKey(l.id)):
 			why = "this process no longer runs it"
 		case l.host == hostname && l.pid != os.Getpid() && l.pid > 0 && !processAlive(l.pid):
 			why = fmt.Sprintf("process %d on %s is gone", l.pid, l.host)
@@ -136,9 +145,9 @@ func (s *Store) ReapInterrupted(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func runsHere(id int) bool {
+func runsHere(key string) bool {
 	active.Lock()
 	defer active.Unlock()
-	_, ok := active.runs[id]
+	_, ok := active.runs[key]
 	return ok
 }

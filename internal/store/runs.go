@@ -77,7 +77,7 @@ func (s *Store) StartRun(ctx context.Context, r Run) (int, error) {
 
 // FinishRun records a run's end, counts and status, and ends its lease.
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
-	release(r.ID)
+	release(s.leaseKey(r.ID))
 	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
 	defer cancel()
 	fin := time.Now()

@@ -156,7 +156,7 @@ type Store struct {
 	// leases are the runs started through this Store, whose heartbeats
 	// Close stops.
 	mu     sync.Mutex
-	leases []int
+	leases []string
 }
 
 // Options say how to open a store.
