@@ -21,44 +21,44 @@ func TestCSV(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		for _, tc := range []struct{ path, want string }{
 			{"/figures/api/users-general/?format=csv&ordering=-username", `id,username,email,fullname,country,is_active,year_of_birth,gender,date_joined,level_of_education,course_id,course_display_name,course_org
-14,erin,erin@example.com,Erin Evans,US,true,,o,2023-01-01,p,course-v1:AlphaX+A101+2023,Alpha Intro,AlphaX
-13,dave,dave@example.com,Dave Diaz,FR,false,2000,m,2023-11-05,hs,course-v1:AlphaX+A101+2023,Alpha Intro,AlphaX
-11,bob,bob@example.org,Bob Brown,,true,,,2023-10-31,,course-v1:AlphaX+A101+2023,Alpha Intro,AlphaX
-10,alice,alice@example.com,Alice Archer,US,true,1990,f,2023-06-15,b,course-v1:AlphaX+A101+2023,Alpha Intro,AlphaX
-10,alice,alice@example.com,Alice Archer,US,true,1990,f,2023-06-15,b,course-v1:AlphaX+A102+2023,Advanced Alpha & <Co>,AlphaX
+14,"erin","erin@example.com","Erin Evans","US","true",,"o","2023-01-01","p","course-v1:AlphaX+A101+2023","Alpha Intro","AlphaX"
+13,"dave","dave@example.com","Dave Diaz","FR","false",2000,"m","2023-11-05","hs","course-v1:AlphaX+A101+2023","Alpha Intro","AlphaX"
+11,"bob","bob@example.org","Bob Brown",,"true",,,"2023-10-31",,"course-v1:AlphaX+A101+2023","Alpha Intro","AlphaX"
+10,"alice","alice@example.com","Alice Archer","US","true",1990,"f","2023-06-15","b","course-v1:AlphaX+A101+2023","Alpha Intro","AlphaX"
+10,"alice","alice@example.com","Alice Archer","US","true",1990,"f","2023-06-15","b","course-v1:AlphaX+A102+2023","Advanced Alpha & <Co>","AlphaX"
 `},
 			{"/figures/api/learner-metrics/?format=csv&name=i", `id,username,email,fullname,is_active,date_joined,enrollmentdata_id,course_id,date_enrolled,is_enrolled,is_completed,progress_percent,points_possible,points_earned,sections_worked,sections_possible
-10,alice,alice@example.com,Alice Archer,true,2023-06-15T10:00:00Z,1,course-v1:AlphaX+A101+2023,2023-06-20,true,true,1,10,8.5,4,4
-10,alice,alice@example.com,Alice Archer,true,2023-06-15T10:00:00Z,2,course-v1:AlphaX+A102+2023,2023-07-01,false,false,0.125,8,2,1,8
-13,dave,dave@example.com,Dave Diaz,false,2023-11-05T00:00:00Z,5,course-v1:AlphaX+A101+2023,2023-11-06,true,false,0.75,10,7,3,4
+10,"alice","alice@example.com","Alice Archer","true","2023-06-15T10:00:00Z",1,"course-v1:AlphaX+A101+2023","2023-06-20","true","true",1,10,8.5,4,4
+10,"alice","alice@example.com","Alice Archer","true","2023-06-15T10:00:00Z",2,"course-v1:AlphaX+A102+2023","2023-07-01","false","false",0.125,8,2,1,8
+13,"dave","dave@example.com","Dave Diaz","false","2023-11-05T00:00:00Z",5,"course-v1:AlphaX+A101+2023","2023-11-06","true","false",0.75,10,7,3,4
 `},
 			{"/figures/api/users-detail/?format=csv&user_ids=10,14", `id,username,name,email,country,is_active,year_of_birth,level_of_education,gender,date_joined,enrollment_id,course_id,course_name,course_code,date_enrolled,course_completed,course_progress,points_possible,points_earned,sections_worked,sections_possible
-10,alice,Alice Archer,alice@example.com,US,true,1990,b,f,2023-06-15T10:00:00Z,100,course-v1:AlphaX+A101+2023,Alpha Intro,A101,2023-06-20,2023-11-15T14:00:00Z,1,10,8.5,4,4
-10,alice,Alice Archer,alice@example.com,US,true,1990,b,f,2023-06-15T10:00:00Z,101,course-v1:AlphaX+A102+2023,Advanced Alpha & <Co>,A102,2023-07-01,,0.125,8,2,1,8
-14,erin,Erin Evans,erin@example.com,US,true,,p,o,2023-01-01T00:00:00Z,106,course-v1:AlphaX+A101+2023,Alpha Intro,A101,2023-01-02,,,,,,
+10,"alice","Alice Archer","alice@example.com","US","true",1990,"b","f","2023-06-15T10:00:00Z",100,"course-v1:AlphaX+A101+2023","Alpha Intro","A101","2023-06-20","2023-11-15T14:00:00Z",1,10,8.5,4,4
+10,"alice","Alice Archer","alice@example.com","US","true",1990,"b","f","2023-06-15T10:00:00Z",101,"course-v1:AlphaX+A102+2023","Advanced Alpha & <Co>","A102","2023-07-01",,0.125,8,2,1,8
+14,"erin","Erin Evans","erin@example.com","US","true",,"p","o","2023-01-01T00:00:00Z",106,"course-v1:AlphaX+A101+2023","Alpha Intro","A101","2023-01-02",,,,,,
 `},
 			{"/figures/api/enrollment-metrics/?format=csv&limit=2&offset=1", `id,user.id,user.username,user.fullname,course_id,date_for,completed,points_earned,points_possible,sections_worked,sections_possible,progress_percent
-7,10,alice,Alice Archer,course-v1:AlphaX+A102+2023,2023-11-10,false,2,8,1,8,0.12
-2,10,alice,Alice Archer,course-v1:AlphaX+A101+2023,2023-11-15,true,8.5,10,4,4,1.00
+7,10,"alice","Alice Archer","course-v1:AlphaX+A102+2023","2023-11-10","false",2,8,1,8,0.12
+2,10,"alice","Alice Archer","course-v1:AlphaX+A101+2023","2023-11-15","true",8.5,10,4,4,1.00
 `},
 			{"/figures/api/courses-general/?format=csv", `course_id,course_name,course_code,org,start_date,end_date,self_paced,metrics.id,metrics.average_progress,metrics.created,metrics.modified,metrics.date_for,metrics.enrollment_count,metrics.active_learners_today,metrics.average_days_to_complete,metrics.num_learners_completed,metrics.site
-course-v1:AlphaX+A101+2023,Alpha Intro,A101,AlphaX,2023-01-10T09:00:00Z,,false,3,0.35,2023-11-16T02:00:12.345678Z,2023-11-16T02:00:00Z,2023-11-16,3,2,13,1,1
-course-v1:AlphaX+A102+2023,Advanced Alpha & <Co>,A102,AlphaX,,2024-06-30T00:00:00Z,true,4,,2023-11-16T02:00:12.345678Z,2023-11-16T02:00:00Z,2023-11-16,0,0,,0,1
+"course-v1:AlphaX+A101+2023","Alpha Intro","A101","AlphaX","2023-01-10T09:00:00Z",,"false",3,0.35,"2023-11-16T02:00:12.345678Z","2023-11-16T02:00:00Z","2023-11-16",3,2,13,1,1
+"course-v1:AlphaX+A102+2023","Advanced Alpha & <Co>","A102","AlphaX",,"2024-06-30T00:00:00Z","true",4,,"2023-11-16T02:00:12.345678Z","2023-11-16T02:00:00Z","2023-11-16",0,0,,0,1
 `},
 			{"/figures/api/courses-detail/?format=csv", `course_id,course_name,course_code,org,start_date,end_date,self_paced,learners_enrolled,average_progress,average_days_to_complete,users_completed
-course-v1:AlphaX+A101+2023,Alpha Intro,A101,AlphaX,2023-01-10T09:00:00Z,,false,3,0.34,12,1
-course-v1:AlphaX+A102+2023,Advanced Alpha & <Co>,A102,AlphaX,,2024-06-30T00:00:00Z,true,0,0,0,0
+"course-v1:AlphaX+A101+2023","Alpha Intro","A101","AlphaX","2023-01-10T09:00:00Z",,"false",3,0.34,12,1
+"course-v1:AlphaX+A102+2023","Advanced Alpha & <Co>","A102","AlphaX",,"2024-06-30T00:00:00Z","true",0,0,0,0
 `},
 			{"/figures/api/course-monthly-metrics/?format=csv", `course_id,month_for,active_users,course_enrollments,num_learners_completed,avg_days_to_complete,avg_progress
-course-v1:AlphaX+A101+2023,11/2023,3,3,1,12,0.34
-course-v1:AlphaX+A102+2023,11/2023,1,0,0,0,0
+"course-v1:AlphaX+A101+2023","11/2023",3,3,1,12,0.34
+"course-v1:AlphaX+A102+2023","11/2023",1,0,0,0,0
 `},
 			{"/figures/api/site-daily-metrics/?format=csv&date_before=2023-11-15", `id,site.id,site.domain,site.name,created,modified,date_for,cumulative_active_user_count,todays_active_user_count,total_user_count,course_count,total_enrollment_count,mau
-2,1,alpha.example.com,Alpha,2023-11-16T02:00:00Z,2023-11-16T02:00:00Z,2023-11-15,,,4,2,4,3
-1,1,alpha.example.com,Alpha,2023-11-16T02:00:00Z,2023-11-16T02:00:00Z,2023-10-31,5,1,3,2,3,2
+2,1,"alpha.example.com","Alpha","2023-11-16T02:00:00Z","2023-11-16T02:00:00Z","2023-11-15",,,4,2,4,3
+1,1,"alpha.example.com","Alpha","2023-11-16T02:00:00Z","2023-11-16T02:00:00Z","2023-10-31",5,1,3,2,3,2
 `},
-			{"/figures/api/site-mau-metrics/?format=csv", "mau,date_for,domain\n3,2023-11-16,alpha.example.com\n3,2023-11-15,alpha.example.com\n"},
-			{"/figures/api/enrollment-metrics/completed_ids/?format=csv", "course_id,user_id\ncourse-v1:AlphaX+A101+2023,10\n"},
+			{"/figures/api/site-mau-metrics/?format=csv", "mau,date_for,domain\n3,\"2023-11-16\",\"alpha.example.com\"\n3,\"2023-11-15\",\"alpha.example.com\"\n"},
+			{"/figures/api/enrollment-metrics/completed_ids/?format=csv", "course_id,user_id\n\"course-v1:AlphaX+A101+2023\",10\n"},
 		} {
 			rec := e.do(t, e.tokAll, tc.path, nil)
 			if rec.Code != http.StatusOK {
@@ -199,7 +199,7 @@ func TestCSVStreams(t *testing.T) {
 		t.Fatalf("read %d rows, wrote %d lines; want %d and %d", rows, w.newlines, learners*per, learners*per+1)
 	}
 	if !strings.HasPrefix(w.firstRecords.String(), "id,username,email,fullname,is_active,date_joined,enrollmentdata_id,course_id,") ||
-		!strings.Contains(w.firstRecords.String(), ",Learner 000000,") {
+		!strings.Contains(w.firstRecords.String(), `,"Learner 000000",`) {
 		t.Errorf("export starts %q", w.firstRecords.String())
 	}
 	if w.rowsAtFirst > 100 {

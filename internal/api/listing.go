@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -244,8 +243,8 @@ func (s *Server) serveCSV(w http.ResponseWriter, r *http.Request, name string, s
 	defer rows.Close()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write(src.header)
+	cw := newCSVWriter(w)
+	cw.header(src.header)
 	for rows.Next() {
 		rec, err := src.scan(rows)
 		if err != nil {
@@ -254,15 +253,14 @@ func (s *Server) serveCSV(w http.ResponseWriter, r *http.Request, name string, s
 		if s.rowHook != nil {
 			s.rowHook()
 		}
-		if err := cw.Write(rec); err != nil {
+		if err := cw.record(rec); err != nil {
 			s.abort(r, fmt.Errorf("%s csv: %w", name, err))
 		}
 	}
 	if err := rows.Err(); err != nil {
 		s.abort(r, fmt.Errorf("%s csv: %w", name, err))
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil && ctx.Err() == nil {
+	if err := cw.flush(); err != nil && ctx.Err() == nil {
 		s.log.Debug("api: write csv", "path", r.URL.Path, "err", err)
 	}
 }
