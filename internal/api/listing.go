@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -190,8 +191,12 @@ func writeItem(bw *bufio.Writer, v any) error {
 // (a CSV cut at a row boundary would). net/http recovers this value
 // without logging a stack trace.
 func (s *Server) abort(r *http.Request, err error) {
-	if r.Context().Err() == nil {
-		s.log.Error("api response aborted", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+	switch {
+	case storeTimedOut(r.Context()):
+		s.log.Warn("api response cut: the store did not answer in time", "path", clip(r.URL.Path), "query", clip(r.URL.RawQuery),
+			"cause", context.Cause(r.Context()))
+	case r.Context().Err() == nil && !errors.Is(err, errClientGone):
+		s.log.Error("api response aborted", "path", clip(r.URL.Path), "query", clip(r.URL.RawQuery), "err", clip(err.Error()))
 	}
 	panic(http.ErrAbortHandler)
 }

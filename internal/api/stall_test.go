@@ -1,0 +1,165 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/figures-analytics/figures/internal/database"
+	"github.com/figures-analytics/figures/internal/database/dbtest"
+	"github.com/figures-analytics/figures/internal/store"
+)
+
+// smallBuffers makes every accepted connection's send buffer small, so
+// that a client that stops reading stalls the server's writes after a few
+// kilobytes rather than after the megabytes loopback buffers can hold.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// TestStalledReaders has eight clients (twice the in-flight slots, twice
+// the store's connections) start a 1.5 MB CSV export and stop reading after
+// the status line. Every other request must still be answered, /healthz
+// must say ok, and each stalled client must be dropped once its write
+// deadline passes. Before the fix the stalled exports held every slot (and
+// without the gate, every connection) and the API froze.
+func TestStalledReaders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large fixture")
+	}
+	ctx := context.Background()
+	url := dbtest.SQLiteURL(t, "big.db")
+	rw, err := database.Open(ctx, url, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Migrate(ctx, rw); err != nil {
+		t.Fatal(err)
+	}
+	const learners, per = 3000, 3
+	loadLarge(t, rw, 20, learners, per)
+	token, _, err := store.New(rw).CreateAPIToken(ctx, "ops", nil, fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw.Close()
+
+	for _, tc := range []struct {
+		name        string
+		maxInFlight int
+	}{{"gate", 4}, {"no gate", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := store.OpenReadOnly(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			st.DB().SQL().SetMaxOpenConns(4)
+			auth, err := NewAuthenticator(AuthConfig{Store: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := NewHandler(Config{Store: st, Auth: auth, MaxInFlight: tc.maxInFlight, WriteTimeout: 2 * time.Second,
+				SpoolDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewUnstartedServer(h)
+			srv.Listener = smallBuffers{srv.Listener}
+			srv.Start()
+			defer srv.Close()
+			addr := srv.Listener.Addr().String()
+
+			const stalled = 8
+			var conns []net.Conn
+			for range stalled {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.(*net.TCPConn).SetReadBuffer(16 << 10)
+				io.WriteString(c, "GET /figures/api/learner-metrics/?format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+token+"\r\n\r\n")
+				c.SetReadDeadline(time.Now().Add(60 * time.Second))
+				status, err := bufio.NewReaderSize(c, 16).ReadString('\n')
+				if err != nil || !strings.Contains(status, " 200 ") {
+					t.Fatalf("stalled export: %q %v", status, err)
+				}
+				conns = append(conns, c) // and never read again
+			}
+
+			// Everything else still answers, well within a bound that only
+			// says "not frozen".
+			client := &http.Client{Timeout: 20 * time.Second}
+			get := func(path string) (int, int64) {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Errorf("%s while %d clients stall: %v", path, stalled, err)
+					return 0, 0
+				}
+				defer resp.Body.Close()
+				n, _ := io.Copy(io.Discard, resp.Body)
+				return resp.StatusCode, n
+			}
+			start := time.Now()
+			var wg sync.WaitGroup
+			for i := range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					path := []string{"/figures/api/learner-metrics/?limit=5", "/figures/api/courses-index/", "/healthz"}[i%3]
+					if code, _ := get(path); code != http.StatusOK {
+						t.Errorf("%s while %d clients stall: %d", path, stalled, code)
+					}
+				}()
+			}
+			wg.Wait()
+			t.Logf("16 requests answered in %s while %d clients stall", time.Since(start).Round(time.Millisecond), stalled)
+			code, n := get("/figures/api/learner-metrics/?format=csv")
+			t.Logf("an export read in full after %s", time.Since(start).Round(time.Millisecond))
+			if code != http.StatusOK || n < 1<<20 {
+				t.Errorf("a reading client's export: %d, %d bytes", code, n)
+			}
+
+			// The stalled clients are dropped when their write deadline
+			// passes: reading now ends early, well short of the export.
+			time.Sleep(3 * time.Second)
+			for _, c := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c.SetReadDeadline(time.Now().Add(20 * time.Second))
+					got, err := io.Copy(io.Discard, c)
+					if err != nil && !isReset(err) {
+						t.Errorf("stalled client: %v after %d bytes", err, got)
+					}
+					if got >= n {
+						t.Errorf("stalled client got the whole export (%d bytes): it was never dropped", got)
+					}
+				}()
+			}
+			wg.Wait()
+			t.Logf("stalled clients dropped by %s", time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+func isReset(err error) bool {
+	return strings.Contains(err.Error(), "reset by peer")
+}
