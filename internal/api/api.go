@@ -361,6 +361,10 @@ func (s *Server) guard(a access, h handlerFunc) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		if err := checkParams(r.URL.Query()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		rc := &reqCtx{p: p}
 		if a == globalOnly && !p.Global {
 			writeDetail(w, http.StatusForbidden, msgForbidden)
