@@ -272,6 +272,8 @@ func TestJWKS(t *testing.T) {
 		`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`,
 		`{"keys":[{"kty":"RSA","n":"!!","e":"AQAB"}]}`,
 		`not json`,
+		// 2048 bits of bytes, but leading zeros: a 1-bit modulus.
+		`{"keys":[{"kty":"RSA","n":"` + base64.RawURLEncoding.EncodeToString(append(make([]byte, 255), 1)) + `","e":"AQAB"}]}`,
 	} {
 		if _, err := ParseJWKS([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)

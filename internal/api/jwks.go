@@ -85,14 +85,17 @@ func rsaKey(k JWK) (*rsa.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exponent e: %w", err)
 	}
-	if len(n) < 256 {
-		return nil, fmt.Errorf("modulus of %d bits: at least 2048 are required", len(n)*8)
+	// The modulus's bit length, not its byte count: leading zero bytes
+	// would pass a short key off as a long one.
+	mod := new(big.Int).SetBytes(n)
+	if mod.BitLen() < 2048 {
+		return nil, fmt.Errorf("modulus of %d bits: at least 2048 are required", mod.BitLen())
 	}
 	exp := new(big.Int).SetBytes(e)
 	if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 {
 		return nil, errors.New("exponent e out of range")
 	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
+	return &rsa.PublicKey{N: mod, E: int(exp.Int64())}, nil
 }
 
 // Keys implements KeySource: the keys with id kid, or every key when the
