@@ -81,7 +81,8 @@ type Config struct {
 	// configured (the pipeline runs from cron or by hand).
 	Schedule func() (spec string, next time.Time, running bool)
 	// MaxInFlight bounds the /figures/api/ requests served at once; the
-	// others wait in arrival order (0: no bound). Set it to the store's
+	// others wait in arrival order (0: no bound). CSV exports take at
+	// most half of them. Set it to the store's
 	// connection pool: database/sql hands a freed connection to a random
 	// waiter, so under a burst some requests would otherwise wait many
 	// times the median, while an arrival-order queue in front of the pool
@@ -134,8 +135,9 @@ type Server struct {
 	counts     countCache
 	completion []string
 
-	// gate holds a slot per request in flight (Config.MaxInFlight).
-	gate *gate
+	// gate holds a slot per request in flight (Config.MaxInFlight);
+	// exports holds one per CSV export among them (half as many).
+	gate, exports *gate
 
 	storeTimeout, exportTimeout, writeTimeout, healthTimeout, healthStall time.Duration
 
@@ -202,6 +204,7 @@ func NewHandler(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.gate = newGate(cfg.MaxInFlight, s.now)
+	s.exports = newGate(max(cfg.MaxInFlight/2, min(cfg.MaxInFlight, 1)), s.now)
 	s.storeTimeout = orDefault(cfg.StoreTimeout, 30*time.Second)
 	s.exportTimeout = orDefault(cfg.ExportTimeout, 5*time.Minute)
 	s.writeTimeout = orDefault(cfg.WriteTimeout, 30*time.Second)
@@ -252,8 +255,9 @@ func (s *Server) admit(next http.Handler) http.Handler {
 			// request's context in the middle of a long export.
 			http.NewResponseController(w).SetReadDeadline(time.Time{})
 		}
+		export := r.URL.Query().Get("format") == "csv"
 		limit := s.storeTimeout
-		if r.URL.Query().Get("format") == "csv" {
+		if export {
 			limit = s.exportTimeout
 		}
 		ctx, cancel := context.WithCancel(r.Context())
@@ -266,7 +270,7 @@ func (s *Server) admit(next http.Handler) http.Handler {
 		// The mux records the matched route on the request it is given;
 		// the metrics read it from ours.
 		defer func() { outer.Pattern = r.Pattern }()
-		release, err := s.gate.acquire(ctx)
+		release, err := s.acquire(ctx, export)
 		if err != nil {
 			if storeTimedOut(ctx) {
 				s.log.Warn("api request refused: no request slot freed in time", "path", clip(r.URL.Path), "limit", limit)
@@ -292,6 +296,26 @@ func (s *Server) admit(next http.Handler) http.Handler {
 		}
 		sp.finish()
 	})
+}
+
+// acquire takes a request slot, and for a CSV export first one of the
+// export slots (half the request slots): an export reads every selected
+// row, which can take the store seconds, so exports alone never take
+// every slot and the JSON pages keep answering.
+func (s *Server) acquire(ctx context.Context, export bool) (func(), error) {
+	if !export {
+		return s.gate.acquire(ctx)
+	}
+	releaseExport, err := s.exports.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	release, err := s.gate.acquire(ctx)
+	if err != nil {
+		releaseExport()
+		return nil, err
+	}
+	return func() { release(); releaseExport() }, nil
 }
 
 // storeTimeout is the cause of a request context that ran out of its

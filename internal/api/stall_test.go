@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,4 +163,57 @@ func TestStalledReaders(t *testing.T) {
 
 func isReset(err error) bool {
 	return strings.Contains(err.Error(), "reset by peer")
+}
+
+// TestExportsLeaveSlots holds four CSV exports inside the store (their row
+// reads blocked) on a server with four request slots: exports take at most
+// half the slots, so JSON pages still answer. Before, four slow exports
+// took every slot and every other request waited behind them.
+func TestExportsLeaveSlots(t *testing.T) {
+	block := make(chan struct{})
+	ctx := context.Background()
+	url := dbtest.SQLiteURL(t, "store.db")
+	rw, err := database.Open(ctx, url, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	fixture := newEnv(t, rw, nil)
+	// As serve opens it: read-only, a pool of several connections.
+	ro, err := store.OpenReadOnly(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ro.DB().SQL().SetMaxOpenConns(8)
+	e := &env{db: ro.DB(), st: ro, tokAll: fixture.tokAll}
+	e = e.withConfig(t, func(c *Config) { c.MaxInFlight = 4; c.StoreTimeout = 5 * time.Second })
+	var inside atomic.Int64
+	e.srv.rowHook = func() {
+		inside.Add(1)
+		<-block
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.do(t, e.tokAll, "/figures/api/users-general/?format=csv", nil)
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for inside.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := inside.Load(); n != 2 {
+		t.Errorf("%d exports reading at once, want 2 (half the slots)", n)
+	}
+	for _, p := range []string{"/figures/api/users-general/", "/figures/api/courses-index/", "/figures/api/learner-metrics/"} {
+		if code, body := e.get(t, e.tokAll, p); code != http.StatusOK {
+			t.Errorf("%s while exports run: %d %s", p, code, body)
+		}
+	}
+	close(block)
+	wg.Wait()
 }

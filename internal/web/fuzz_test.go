@@ -45,7 +45,9 @@ func FuzzSignInRedirect(f *testing.F) {
 			t.Fatalf("next %q: Location %q does not parse: %v", next, loc, err)
 		}
 		to := base.ResolveReference(u)
-		if to.Scheme != "https" || to.Host != "dash.example" || !strings.HasPrefix(to.Path, "/figures/") {
+		// http.Redirect cleans the path: "/figures/." becomes "/figures",
+		// the dashboard's root all the same.
+		if to.Scheme != "https" || to.Host != "dash.example" || (to.Path != "/figures" && !strings.HasPrefix(to.Path, "/figures/")) {
 			t.Fatalf("next %q: Location %q leads to %s", next, loc, to)
 		}
 	})
