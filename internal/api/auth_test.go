@@ -91,6 +91,18 @@ func sign(t testing.TB, method jwt.SigningMethod, kid string, key any, claims jw
 // jwtEnv is a fixture whose server accepts the LMS's JWTs, its key set read
 // from a file.
 func jwtEnv(t *testing.T) *env {
+	e := sqliteEnv(t)
+	auth, err := jwtAuthenticator(t, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.auth = auth
+	return e
+}
+
+// jwtAuthenticator accepts e's API tokens and the LMS's JWTs signed by the
+// "openedx" test key, read from a JWKS file.
+func jwtAuthenticator(t testing.TB, e *env) (*Authenticator, error) {
 	key, _ := testKeys(t)
 	path := filepath.Join(t.TempDir(), "jwks.json")
 	if err := os.WriteFile(path, jwksJSON(map[string]*rsa.PrivateKey{"openedx": key}), 0o600); err != nil {
@@ -100,14 +112,8 @@ func jwtEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := sqliteEnv(t)
-	auth, err := NewAuthenticator(AuthConfig{Store: e.st, Keys: src, Issuers: []string{testIssuer}, Audiences: []string{testAudience},
+	return NewAuthenticator(AuthConfig{Store: e.st, Keys: src, Issuers: []string{testIssuer}, Audiences: []string{testAudience},
 		Now: func() time.Time { return fixtureNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv.auth = auth
-	return e
 }
 
 func TestAPITokens(t *testing.T) {

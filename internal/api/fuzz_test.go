@@ -9,12 +9,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -110,17 +107,8 @@ func FuzzAPIRequest(f *testing.F) {
 // mutation of a token forges a caller.
 func FuzzAuthorization(f *testing.F) {
 	key, other := testKeys(f)
-	path := filepath.Join(f.TempDir(), "jwks.json")
-	if err := os.WriteFile(path, jwksJSON(map[string]*rsa.PrivateKey{"openedx": key}), 0o600); err != nil {
-		f.Fatal(err)
-	}
-	src, err := NewJWKSSource(context.Background(), path, nil, 0)
-	if err != nil {
-		f.Fatal(err)
-	}
 	e := newEnv(f, dbtest.SQLite(f, "store.db"), nil)
-	auth, err := NewAuthenticator(AuthConfig{Store: e.st, Keys: src, Issuers: []string{testIssuer}, Audiences: []string{testAudience},
-		Now: func() time.Time { return fixtureNow }})
+	auth, err := jwtAuthenticator(f, e)
 	if err != nil {
 		f.Fatal(err)
 	}
