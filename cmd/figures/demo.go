@@ -58,8 +58,8 @@ The demo's databases stay in --dir, so the other commands work on them:
 			}
 			fmt.Fprintf(w, "\nLMS:   %s\nstore: %s\n", res.LMSURL, res.StoreURL)
 			if noServe {
-				fmt.Fprintf(w, "\nserve it with:\n  figures serve --store %s --lms %s --addr %s\nthen open %s\n",
-					res.StoreURL, res.LMSURL, addr, web.SignInURL("http://"+addr, token))
+				fmt.Fprintf(w, "\nserve it with:\n  %s serve --store %s --lms %s --addr %s\nthen open %s\n",
+					invocation(), res.StoreURL, res.LMSURL, addr, web.SignInURL("http://"+addr, token))
 				return nil
 			}
 			srv, cleanup, err := buildServer(ctx, serveOptions{storeURL: res.StoreURL, lmsURL: res.LMSURL, addr: addr,

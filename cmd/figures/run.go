@@ -125,7 +125,7 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 			if err != nil {
 				return err
 			}
-			printReport(cmd, rep)
+			printReport(cmd, rep, f.storeURL)
 			if rep.Errors > 0 {
 				return &exitError{code: 3, err: fmt.Errorf("%d courses or enrollments failed; see figures_pipelineerror (run %d)", rep.Errors, rep.RunID)}
 			}
@@ -139,11 +139,17 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 	return cmd
 }
 
-func printReport(cmd *cobra.Command, rep *pipeline.Report) {
+func printReport(cmd *cobra.Command, rep *pipeline.Report, storeURL string) {
 	w := cmd.OutOrStdout()
 	if len(rep.Unassigned) > 0 {
 		fmt.Fprintf(w, "warning: %d courses belong to no site (no site's course_org_filter names their org): %s\n",
 			len(rep.Unassigned), strings.Join(rep.Unassigned, ", "))
+	}
+	if len(rep.MissingOutlines) > 0 {
+		fmt.Fprintf(w, "warning: %d courses have no outline in the store, so their learners' progress is not computed: %s\n"+
+			"  import their OLX exports (a .tar.gz, an export folder, or a folder of exports such as the one figures seed writes):\n"+
+			"    %s course import PATH --store %s\n",
+			len(rep.MissingOutlines), strings.Join(rep.MissingOutlines, ", "), invocation(), printableURL(storeURL))
 	}
 	var stages []string
 	for _, s := range []string{"scope", "directory", "activity", "enrollments", "aggregates"} {

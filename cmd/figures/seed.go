@@ -116,6 +116,7 @@ MySQL database is created.`,
 				return err
 			}
 			printSeedSummary(cmd.OutOrStdout(), db.Location().String(), olxDir, sum)
+			printSeedNextSteps(cmd.OutOrStdout(), printableURL(lmsURL), olxDir, sum.EndDate)
 			return nil
 		},
 	}
@@ -199,4 +200,17 @@ func printSeedSummary(w io.Writer, where, olxDir string, s synth.Summary) {
 	fmt.Fprintf(w, "  at most %d StudentModule rows held in memory at once\n", s.ReorderPeak)
 	fmt.Fprintf(w, "  loaded with %s in %s (rows %s, indexes %s)\n", s.Method, s.Total.Round(10*time.Millisecond),
 		s.Generate.Round(10*time.Millisecond), s.Indexes.Round(10*time.Millisecond))
+}
+
+// printSeedNextSteps prints the commands that take a newly seeded LMS to a
+// dashboard, runnable as printed, with a SQLite store in the working
+// directory.
+func printSeedNextSteps(w io.Writer, lmsURL, olxDir, endDate string) {
+	const store = "sqlite:///figures.db"
+	fig := invocation()
+	fmt.Fprintf(w, "\nnext steps (a store in ./figures.db):\n")
+	fmt.Fprintf(w, "  %s course import %s --store %s\n", fig, olxDir, store)
+	fmt.Fprintf(w, "  %s run --lms %s --store %s --date %s\n", fig, lmsURL, store, endDate)
+	fmt.Fprintf(w, "  %s token create --store %s --all --name me\n", fig, store)
+	fmt.Fprintf(w, "  %s serve --store %s --lms %s\n", fig, store, lmsURL)
 }

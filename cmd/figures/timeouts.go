@@ -24,9 +24,15 @@ const timeoutHelp = ": a statement whose server sends nothing for this long fail
 // register adds --lms-timeout (when withLMS) and --store-timeout.
 func (t *timeouts) register(fl *pflag.FlagSet, withLMS bool) {
 	if withLMS {
-		fl.DurationVar(&t.lms, "lms-timeout", database.DefaultTimeout, "bound on every wait on the LMS database"+timeoutHelp)
+		t.registerLMS(fl)
 	}
 	fl.DurationVar(&t.store, "store-timeout", database.DefaultTimeout, "bound on every wait on the store database"+timeoutHelp)
+}
+
+// registerLMS adds --lms-timeout alone (serve's --store-timeout is the
+// API's bound on a request).
+func (t *timeouts) registerLMS(fl *pflag.FlagSet) {
+	fl.DurationVar(&t.lms, "lms-timeout", database.DefaultTimeout, "bound on every wait on the LMS database"+timeoutHelp)
 }
 
 func (t timeouts) check() error {

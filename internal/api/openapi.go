@@ -21,7 +21,7 @@ var (
 	tBool     = typ("boolean")
 	tDate     = schema{"type": "string", "format": "date"}
 	tDateTime = schema{"type": "string", "format": "date-time"}
-	tURI      = schema{"type": "string", "format": "uri", "nullable": true}
+	tURI      = schema{"type": "string", "format": "uri-reference", "nullable": true}
 	tDecimal  = schema{"type": "string", "pattern": `^-?\d+\.\d\d$`, "description": "A decimal with two places, as a string (DRF DecimalField)."}
 )
 
@@ -135,7 +135,7 @@ var components = map[string]schema{
 	"PipelineError": obj(pr("id", tInt), pr("run", nullable(tInt)), pr("created", tDateTime), pr("error_type", tStr), pr("course_id", tStr),
 		pr("user_id", nullable(tInt)), pr("site_id", nullable(tInt)),
 		pr("error_data", schema{"description": "The error's details as the pipeline recorded them (JSON)."})),
-	"ApiRoot": {"type": "object", "additionalProperties": schema{"type": "string", "format": "uri"}},
+	"ApiRoot": {"type": "object", "additionalProperties": schema{"type": "string", "format": "uri-reference"}},
 	"Health":  {"type": "object"},
 }
 
@@ -149,7 +149,7 @@ func q(name string, s schema, desc string) param { return param{name, "query", d
 
 var (
 	pSite     = q("site", tInt, "The site to read (global callers; a site-bound caller may only name its own). Default: the site of the Host header, else the default site.")
-	pLimit    = q("limit", tInt, "Page size. Zero, negative or invalid: the default.")
+	pLimit    = q("limit", tInt, "Page size, at most 1000 (a larger one is cut to 1000). Zero, negative or invalid: the default.")
 	pOffset   = q("offset", tInt, "Rows to skip. Negative or invalid: 0.")
 	pPage     = q("page", tStr, "Page number (1-based) or \"last\". Out of range: 404.")
 	pPageSize = q("page_size", tInt, "Page size, at most 100 (default 10).")

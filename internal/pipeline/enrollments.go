@@ -87,6 +87,7 @@ func (rn *runner) recomputeWhenLoaded(ctx context.Context, w work) error {
 	if err := rn.scope.waitOutlines(ctx); err != nil {
 		return err
 	}
+	rn.rep.MissingOutlines = rn.scope.missingOutlines()
 	return rn.recompute(ctx, w)
 }
 

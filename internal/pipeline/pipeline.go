@@ -187,6 +187,10 @@ type Report struct {
 	Days []calendar.Date
 	// Unassigned are courses no site's org filter names.
 	Unassigned []string
+	// MissingOutlines are the courses in scope with no outline in the
+	// store: their enrollments are not updated (each such course with work
+	// to do is also recorded as failed) until their export is imported.
+	MissingOutlines []string
 	// Busy is, for the next and incremental workflows, the time their
 	// enrollment stage spent on each kind of work — BusyLMSReads,
 	// BusyComputation and BusyStoreWrites — which overlap (the LMS is read
@@ -382,6 +386,7 @@ func (rn *runner) runStages(ctx context.Context) error {
 			if err := rn.scope.waitOutlines(ctx); err != nil {
 				return err
 			}
+			rn.rep.MissingOutlines = rn.scope.missingOutlines()
 			if rn.cfg.Workflow == Legacy {
 				return rn.legacy(ctx, rn.rep.Date)
 			}

@@ -54,6 +54,19 @@ func (s *Scope) loadOutlines(ctx context.Context, st *store.Store) {
 	}()
 }
 
+// missingOutlines returns, sorted, the courses in scope that have no
+// stored outline: their learners' progress cannot be computed.
+func (s *Scope) missingOutlines() []string {
+	var out []string
+	for c := range s.CourseSites {
+		if _, ok := s.Outlines[c]; !ok {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // waitOutlines waits for the outlines to be loaded; reading Outlines
 // before it returns nil is a data race.
 func (s *Scope) waitOutlines(ctx context.Context) error {

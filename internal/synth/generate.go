@@ -113,7 +113,7 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Summary, erro
 		return Summary{}, err
 	}
 	p := &plan{opts: opts}
-	real, notes, err := loadRealCourses(opts.SharedData)
+	real, notes, err := loadRealCourses(opts.SharedData, opts.OLXDir)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -216,8 +216,10 @@ func prepare(ctx context.Context, db *database.DB, reset bool) error {
 	return createRecordTable(ctx, db)
 }
 
-// loadRealCourses imports the real course exports found in dir.
-func loadRealCourses(dir string) ([]*courseModel, []string, error) {
+// loadRealCourses imports the real course exports found in dir, and copies
+// each into olxDir beside the generated courses, so that the folder seed
+// writes holds an export of every course it puts in the LMS.
+func loadRealCourses(dir, olxDir string) ([]*courseModel, []string, error) {
 	if dir == "" {
 		return nil, []string{"no shared data folder (set FIGURES_SHARED_DATA or --shared-data): only synthetic courses were generated"}, nil
 	}
@@ -237,7 +239,10 @@ func loadRealCourses(dir string) ([]*courseModel, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("real course %s: %w", path, err)
 		}
-		c.olxPath = path
+		c.olxPath = filepath.Join(olxDir, c.key.Org+"+"+c.key.Course+"+"+c.key.Run)
+		if err := copyExport(path, c.olxPath); err != nil {
+			return nil, nil, fmt.Errorf("real course %s: %w", path, err)
+		}
 		if c.policy, err = readGradingPolicy(path, c.key.Run); err != nil {
 			return nil, nil, fmt.Errorf("real course %s: %w", path, err)
 		}

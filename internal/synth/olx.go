@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,35 @@ const olxTime = "2006-01-02T15:04:05Z"
 // the OLX folder: org+course+run, which is unique and safe in file names.
 func (c *genCourse) olxDirName() string {
 	return c.Key.Org + "+" + c.Key.Course + "+" + c.Key.Run
+}
+
+// copyExport copies the course export in src to dst (which it replaces),
+// regular files and folders only.
+func copyExport(src, dst string) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return fmt.Errorf("OLX export %s: %w", dst, err)
+	}
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, b, 0o644)
+		}
+		return nil
+	})
 }
 
 // writeOLX writes the course as a Studio export under dir (which it

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -77,22 +78,7 @@ func findChromium(t *testing.T) string {
 func artifactDir(t *testing.T) string {
 	dir := os.Getenv("FIGURES_TEST_ARTIFACTS")
 	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := wd
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				t.Fatalf("no go.mod above %s", wd)
-			}
-			root = parent
-		}
-		dir = filepath.Join(root, "test-artifacts", "screenshots")
+		dir = filepath.Join(repoRoot(t), "test-artifacts", "screenshots")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -100,9 +86,52 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
+// repoRoot returns the repository's root: the folder holding go.mod.
+func repoRoot(t *testing.T) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for root := wd; ; root = filepath.Dir(root) {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			return root
+		}
+		if filepath.Dir(root) == root {
+			t.Fatalf("no go.mod above %s", wd)
+		}
+	}
+}
+
 // newServer builds the demo and serves it as `figures serve` does: the API
 // and the dashboard on one mux.
 func newServer(t *testing.T) (*httptest.Server, string) {
+	st, token := demoStore(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	auth, err := api.NewAuthenticator(api.AuthConfig{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiH, err := api.NewHandler(api.Config{Store: st, Auth: auth, Logger: quiet,
+		Schedule: func() (string, time.Time, bool) { return testSchedule.spec, testSchedule.next, false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	webH, err := New(Config{Auth: auth, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix, apiH)
+	mux.Handle("/figures/api", apiH)
+	mux.Handle(Path, webH)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, token
+}
+
+// demoStore builds the demo installation's store, with an API token for
+// the test, two recorded errors on the newest run and a site without data.
+func demoStore(t *testing.T) (*store.Store, string) {
 	ctx := context.Background()
 	res, err := demo.Build(ctx, demo.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -142,33 +171,21 @@ func newServer(t *testing.T) (*httptest.Server, string) {
 		emptySite, "empty.figures.example", "Empty Academy", `["NoSuchOrg"]`, st.DB().Time(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	auth, err := api.NewAuthenticator(api.AuthConfig{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiH, err := api.NewHandler(api.Config{Store: st, Auth: auth, Logger: quiet,
-		Schedule: func() (string, time.Time, bool) { return testSchedule.spec, testSchedule.next, false }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	webH, err := New(Config{Auth: auth, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(api.Prefix, apiH)
-	mux.Handle("/figures/api", apiH)
-	mux.Handle(Path, webH)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, token
+	return st, token
 }
 
 func newBrowserEnv(t *testing.T) *browserEnv {
 	chromium := findChromium(t)
 	srv, token := newServer(t)
 	e := &browserEnv{t: t, srv: srv, token: token, artifacts: artifactDir(t)}
+	e.startBrowser(chromium)
+	return e
+}
+
+// startBrowser starts a headless chromium for e, bounded by browserDeadline,
+// and records every console error and uncaught exception in e.problems.
+func (e *browserEnv) startBrowser(chromium string) {
+	t := e.t
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
@@ -211,7 +228,6 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 			}
 		}
 	}()
-	return e
 }
 
 // do runs actions and fails the test on error.
@@ -278,6 +294,36 @@ func apiGet[T any](e *browserEnv, path string) T {
 		e.t.Fatalf("API %s: %v", path, err)
 	}
 	return v
+}
+
+// download runs action, which must start a download, and returns the
+// downloaded file's content.
+func (e *browserEnv) download(what string, action chromedp.Action[chromedp.Void]) []byte {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	if _, err := chromedp.CallBrowser(e.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true)}); err != nil {
+		e.t.Fatal(err)
+	}
+	events := chromedp.BrowserEvents(e.ctx, browser.DownloadProgress)
+	e.do(what, action)
+	for ev, err := range events {
+		if err != nil {
+			e.t.Fatalf("%s: %v", what, err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			e.t.Fatalf("%s: download canceled", what)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			raw, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return raw
+		}
+	}
+	e.t.Fatalf("%s: the browser ended before the download completed", what)
+	return nil
 }
 
 // screenshot saves the whole page as <name>.png in the artifact folder.
@@ -707,32 +753,8 @@ func TestBrowser(t *testing.T) {
 		e.checkPage("progress-overview")
 
 		// The CSV download is the current view, every page of it.
-		dir := t.TempDir()
-		if _, err := chromedp.CallBrowser(e.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true)}); err != nil {
-			t.Fatal(err)
-		}
-		events := chromedp.BrowserEvents(e.ctx, browser.DownloadProgress)
-		e.do("download the CSV", chromedp.Click(chromedp.CSS(`#csv-download`)))
-		var file string
-		for ev, err := range events {
-			if err != nil {
-				t.Fatalf("download: %v", err)
-			}
-			if ev.State == browser.DownloadProgressStateCanceled {
-				t.Fatal("download canceled")
-			}
-			if ev.State == browser.DownloadProgressStateCompleted {
-				file = filepath.Join(dir, ev.GUID)
-				break
-			}
-		}
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		records, err := csv.NewReader(f).ReadAll()
+		raw := e.download("download the CSV", chromedp.Click(chromedp.CSS(`#csv-download`)))
+		records, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
 		if err != nil {
 			t.Fatalf("the download is not CSV: %v", err)
 		}
