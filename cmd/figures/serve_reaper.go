@@ -23,26 +23,25 @@ func startReaper(ctx context.Context, o serveOptions) func() {
 	st.DB().SQL().SetMaxOpenConns(1)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	reap := func() {
-		if n, err := st.ReapInterrupted(ctx); err != nil {
-			slog.Warn("marking interrupted runs", "err", err)
-		} else if n > 0 {
-			slog.Info("runs marked interrupted: their process is gone", "runs", n)
-		}
-	}
-	reap()
+	first := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(reapEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				reap()
+		st.KeepReaping(ctx, reapEvery, func(n int, err error) {
+			switch {
+			case err != nil:
+				slog.Warn("marking interrupted runs", "err", err)
+			case n > 0:
+				slog.Info("runs marked interrupted: their process is gone", "runs", n)
 			}
-		}
+			select {
+			case <-first:
+			default:
+				close(first)
+			}
+		})
 	}()
+	// The first pass is done before serving, so that /metrics is right
+	// from the first scrape.
+	<-first
 	return func() { cancel(); <-done; st.Close() }
 }

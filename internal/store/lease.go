@@ -59,20 +59,34 @@ func (s *Store) keepAlive(id int) {
 	s.mu.Lock()
 	s.leases = append(s.leases, key)
 	s.mu.Unlock()
-	go func() {
-		tick := time.NewTicker(HeartbeatInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				hctx, cancel := database.StatementTimeout(ctx, HeartbeatInterval, "run heartbeat")
-				s.db.Exec(hctx, `UPDATE figures_run SET heartbeat = ? WHERE id = ? AND status = ?`, s.db.Time(time.Now()), id, RunRunning)
-				cancel()
-			}
+	go every(ctx, HeartbeatInterval, func() {
+		hctx, cancel := database.StatementTimeout(ctx, HeartbeatInterval, "run heartbeat")
+		defer cancel()
+		s.db.Exec(hctx, `UPDATE figures_run SET heartbeat = ? WHERE id = ? AND status = ?`, s.db.Time(time.Now()), id, RunRunning)
+	})
+}
+
+// every calls fn every d until ctx is done.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fn()
 		}
-	}()
+	}
+}
+
+// KeepReaping calls ReapInterrupted now and every d until ctx is done,
+// telling report each result: what a long-running process (serve) does
+// so that killed runs do not stay running.
+func (s *Store) KeepReaping(ctx context.Context, d time.Duration, report func(n int, err error)) {
+	reap := func() { report(s.ReapInterrupted(ctx)) }
+	reap()
+	every(ctx, d, reap)
 }
 
 // release stops the heartbeat of the run of key.
