@@ -42,7 +42,7 @@ Exit status: as for run (0 ok, 3 some courses failed, 1 the backfill failed).`,
 			}
 			cfg.RestartBackfill = restart
 			ctx := cmd.Context()
-			r, st, err := openPipeline(ctx, f.lmsURL, f.storeURL)
+			r, st, err := f.timeouts.openPipeline(ctx, f.lmsURL, f.storeURL)
 			if err != nil {
 				return err
 			}

@@ -5,9 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
-	"github.com/figures-analytics/figures/internal/store"
 )
 
 func init() { register(newCompareCmd) }
@@ -38,12 +36,12 @@ legacy, 1 otherwise.`,
 				return fmt.Errorf("--date is required")
 			}
 			ctx := cmd.Context()
-			r, err := lms.Open(ctx, f.lmsURL)
+			r, err := f.timeouts.openLMS(ctx, f.lmsURL)
 			if err != nil {
 				return err
 			}
 			defer r.Close()
-			st, err := store.OpenReadOnly(ctx, f.storeURL)
+			st, err := f.timeouts.openStore(ctx, f.storeURL, true)
 			if err != nil {
 				return err
 			}

@@ -36,6 +36,7 @@ See docs/OUTLINES.md for how each block type is scored.`,
 
 func newCourseImportCmd() *cobra.Command {
 	var storeURL, courseID string
+	var t timeouts
 	cmd := &cobra.Command{
 		Use:   "import PATH... --store URL [--course-id ID]",
 		Short: "Import course outlines from OLX exports into the store",
@@ -62,7 +63,7 @@ status is then 1.`,
 			if courseID != "" && len(args) > 1 {
 				return errors.New("--course-id applies to one export; give a single PATH")
 			}
-			st, err := store.Open(cmd.Context(), storeURL)
+			st, err := t.openStore(cmd.Context(), storeURL, false)
 			if err != nil {
 				return err
 			}
@@ -99,6 +100,7 @@ status is then 1.`,
 		},
 	}
 	cmd.Flags().StringVar(&storeURL, "store", "", "store database URL")
+	t.register(cmd.Flags(), false)
 	cmd.Flags().StringVar(&courseID, "course-id", "", "import under this course key instead of course.xml's")
 	return cmd
 }
@@ -199,6 +201,7 @@ func printSummary(w io.Writer, o *course.Outline, s course.Summary) error {
 func newCourseFetchCmd() *cobra.Command {
 	var lmsURL, clientID, clientSecret, storeURL, lmsDB string
 	var courses []string
+	var t timeouts
 	cmd := &cobra.Command{
 		Use:   "fetch --lms-url URL --client-id ID --client-secret SECRET --course ID... --store URL [--lms DBURL]",
 		Short: "Fetch course outlines from the LMS Course Blocks API into the store",
@@ -242,14 +245,14 @@ either: 1, the platform default, is assumed (warned).`,
 			}
 			var opts course.FetchOptions
 			if lmsDB != "" {
-				r, err := lms.Open(cmd.Context(), lmsDB)
+				r, err := t.openLMS(cmd.Context(), lmsDB)
 				if err != nil {
 					return err
 				}
 				defer r.Close()
 				opts.MaxGrades = lms.MaxGradesSource{DB: r.DB()}
 			}
-			st, err := store.Open(cmd.Context(), storeURL)
+			st, err := t.openStore(cmd.Context(), storeURL, false)
 			if err != nil {
 				return err
 			}
@@ -278,5 +281,6 @@ either: 1, the platform default, is assumed (warned).`,
 	fl.StringArrayVar(&courses, "course", nil, "course id to fetch (repeatable)")
 	fl.StringVar(&storeURL, "store", "", "store database URL")
 	fl.StringVar(&lmsDB, "lms", "", "LMS database URL (read-only), for problems' maximum scores")
+	t.register(fl, true)
 	return cmd
 }

@@ -26,7 +26,10 @@ request failed.
 Example:
   figures loadtest --url http://127.0.0.1:8000 --token "$TOKEN" --clients 200 \
     --duration 30s --path /figures/api/learner-metrics/ \
-    --path '/figures/api/learner-metrics/?ordering=profile__name&offset=500'`,
+    --path '/figures/api/learner-metrics/?ordering=profile__name&offset=500' --stall 4
+
+With --stall N, N more clients start a CSV download and never read it, for
+the whole test: the other clients' answers must not suffer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.BaseURL == "" {
@@ -50,5 +53,7 @@ Example:
 	fl.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to send requests")
 	fl.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per-request timeout")
 	fl.StringArrayVar(&cfg.Paths, "path", []string{"/figures/api/learner-metrics/"}, "path and query to request (repeatable)")
+	fl.IntVar(&cfg.Stallers, "stall", 0, "extra clients that start a download and never read it, for the whole test")
+	fl.StringVar(&cfg.StallPath, "stall-path", "/figures/api/learner-metrics/?format=csv", "what the --stall clients download")
 	return cmd
 }

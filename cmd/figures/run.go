@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -9,11 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/figures-analytics/figures/internal/calendar"
-	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/progress"
 	"github.com/figures-analytics/figures/internal/queue"
-	"github.com/figures-analytics/figures/internal/store"
 )
 
 func init() { register(newRunCmd) }
@@ -28,6 +25,7 @@ type pipelineFlags struct {
 	defaultSite      int
 	completion       []string
 	lag              time.Duration
+	timeouts         timeouts
 }
 
 func (f *pipelineFlags) register(cmd *cobra.Command, withWorkflow, withDate bool) {
@@ -46,6 +44,7 @@ func (f *pipelineFlags) register(cmd *cobra.Command, withWorkflow, withDate bool
 	fl.IntVar(&f.defaultSite, "default-site", 1, "django_site id that owns every course of a standalone install")
 	fl.StringSliceVar(&f.completion, "completion-status", pipeline.DefaultCompletion, "certificate statuses counted as completions")
 	fl.DurationVar(&f.lag, "lag", time.Minute, "incremental: stop this far behind the LMS clock")
+	f.timeouts.register(fl, true)
 }
 
 func (f *pipelineFlags) config() (pipeline.Config, error) {
@@ -67,21 +66,6 @@ func (f *pipelineFlags) config() (pipeline.Config, error) {
 	}
 	cfg.Courses, cfg.Sites, cfg.DefaultSite, cfg.Completion, cfg.Lag = f.courses, f.sites, f.defaultSite, f.completion, f.lag
 	return cfg, nil
-}
-
-// openPipeline opens the LMS (read-only) and the store a pipeline run
-// reads and writes; the caller closes both.
-func openPipeline(ctx context.Context, lmsURL, storeURL string) (*lms.Reader, *store.Store, error) {
-	r, err := lms.Open(ctx, lmsURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := store.Open(ctx, storeURL)
-	if err != nil {
-		r.Close()
-		return nil, nil, err
-	}
-	return r, st, nil
 }
 
 func newRunCmd() *cobra.Command {
@@ -117,7 +101,7 @@ or enrollments failed (each recorded in figures_pipelineerror); 1 when the run f
 				return err
 			}
 			ctx := cmd.Context()
-			r, st, err := openPipeline(ctx, f.lmsURL, f.storeURL)
+			r, st, err := f.timeouts.openPipeline(ctx, f.lmsURL, f.storeURL)
 			if err != nil {
 				return err
 			}

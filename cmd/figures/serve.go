@@ -37,6 +37,14 @@ type serveOptions struct {
 	schedule               string
 	workflow, grades       string
 	redisURL, queue        string
+	publicURL              string
+	storeTimeout           time.Duration
+	exportTimeout          time.Duration
+	writeTimeout           time.Duration
+	// timeouts holds --lms-timeout; serve's --store-timeout is the API's
+	// request bound, and its store connections wait at most
+	// database.DefaultTimeout.
+	timeouts timeouts
 }
 
 func (o *serveOptions) register(cmd *cobra.Command) {
@@ -48,7 +56,11 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	fl.StringVar(&o.jwks, "jwt-jwks", "", "the LMS's public JWT keys (JWKS): a file or an http(s) URL; enables Open edX JWT callers")
 	fl.StringSliceVar(&o.issuers, "jwt-issuer", nil, "accepted JWT issuer(s), the LMS's JWT_ISSUER, e.g. https://lms.example.com/oauth2 (required with --jwt-jwks)")
 	fl.StringSliceVar(&o.audiences, "jwt-audience", nil, "accepted JWT audience(s), the LMS's JWT_AUDIENCE (default: not checked)")
-	fl.BoolVar(&o.trustProxy, "trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-Host (behind a reverse proxy)")
+	fl.StringVar(&o.publicURL, "public-url", "", "the URL clients reach the server at, e.g. https://lms.example.com: the scheme and host of next/previous and every absolute link (default: links without scheme and host, unless --trust-proxy)")
+	fl.BoolVar(&o.trustProxy, "trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-Host (and the Host header) for absolute links and site matching: only behind a reverse proxy that sets them")
+	fl.DurationVar(&o.storeTimeout, "store-timeout", 30*time.Second, "longest an API request waits for the store (its slot, connection and statements) before answering 503")
+	fl.DurationVar(&o.exportTimeout, "export-timeout", 5*time.Minute, "--store-timeout for CSV exports (?format=csv)")
+	fl.DurationVar(&o.writeTimeout, "write-timeout", 30*time.Second, "a client that accepts no byte of its response for this long is dropped")
 	fl.DurationVar(&o.liveTTL, "live-ttl", 5*time.Minute, "how long a live (LMS) monthly active user count is reused")
 	fl.IntVar(&o.dbConns, "db-conns", 16, "store connections at most")
 	fl.IntVar(&o.maxInFlight, "max-in-flight", 2*runtime.GOMAXPROCS(0), "API requests served at once, the others queued in arrival order (0: no bound); keep it at most --db-conns")
@@ -58,6 +70,7 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	fl.StringVar(&o.grades, "grades", "persisted", "grade source of scheduled runs: persisted or studentmodule")
 	fl.StringVar(&o.redisURL, "redis", "", "scheduled runs spread their enrollment stage over figures worker processes through this Redis")
 	fl.StringVar(&o.queue, "queue", queue.DefaultQueue, "with --redis: the queue the workers serve")
+	o.timeouts.registerLMS(fl)
 }
 
 // serveMount adds handlers beside the API (the dashboard registers one in
@@ -93,16 +106,24 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	if o.maxInFlight < 0 {
 		return nil, nil, fmt.Errorf("--max-in-flight %d: want 0 (no bound) or more", o.maxInFlight)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--store-timeout", o.storeTimeout}, {"--export-timeout", o.exportTimeout}, {"--write-timeout", o.writeTimeout}} {
+		if d.v < 0 {
+			return nil, nil, fmt.Errorf("%s %s: want a positive duration (0: the default)", d.name, d.v)
+		}
+	}
 	// Migrate first (the API's own tables), then serve from a read-only
 	// session: the API never writes, and on SQLite a read-only pool is not
 	// limited to the one connection a writer gets. Credentials that cannot
 	// migrate (a read-only database user) are fine once the schema is up
 	// to date.
-	st, merr := store.Open(ctx, o.storeURL)
+	st, merr := o.timeouts.openStore(ctx, o.storeURL, false)
 	if merr == nil {
 		st.Close()
 	}
-	st, err := store.OpenReadOnly(ctx, o.storeURL)
+	st, err := o.timeouts.openStore(ctx, o.storeURL, true)
 	if err != nil {
 		if merr != nil {
 			return nil, nil, merr
@@ -117,7 +138,7 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 		}
 		slog.Warn("could not migrate the store; serving its current schema", "err", merr)
 	}
-	closers := []func(){func() { st.Close() }}
+	closers := []func(){func() { st.Close() }, startReaper(ctx, o)}
 	cleanup := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
@@ -143,7 +164,7 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	}
 	var live api.LiveActivity
 	if o.lmsURL != "" {
-		act, closeLMS, err := openLiveActivity(ctx, o.lmsURL)
+		act, closeLMS, err := openLiveActivity(ctx, o.lmsURL, o.timeouts)
 		if err != nil {
 			return fail(err)
 		}
@@ -164,6 +185,7 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 	h, err := api.NewHandler(api.Config{
 		Store: st, Auth: auth, Live: live, DefaultSite: o.defaultSite, TrustProxy: o.trustProxy, CompletionStatuses: o.completion,
 		Registerer: reg, Gatherer: reg, Logger: slog.Default(), Schedule: schedule, MaxInFlight: o.maxInFlight,
+		PublicURL: o.publicURL, StoreTimeout: o.storeTimeout, ExportTimeout: o.exportTimeout, WriteTimeout: o.writeTimeout,
 	})
 	if err != nil {
 		return fail(err)
@@ -176,11 +198,23 @@ func buildServer(ctx context.Context, o serveOptions) (*http.Server, func(), err
 		}
 	}
 	srv := &http.Server{
-		Addr:              o.addr,
-		Handler:           mux,
+		Addr:    o.addr,
+		Handler: mux,
+		// A client gets 10 s for its request line and headers and 30 s for
+		// the whole request, body included (the dashboard's sign-in form is
+		// the only body anyone sends; the API lifts the whole-request
+		// deadline of body-less requests, which net/http would otherwise
+		// apply to the handler's context too).
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+		ReadTimeout:       30 * time.Second,
+		// A whole response outside the API (a dashboard page, /metrics)
+		// gets 60 s; the API bounds each write instead (--write-timeout),
+		// so that a large CSV export to a slow but reading client is not
+		// cut.
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
 	return srv, cleanup, nil
 }

@@ -4,12 +4,11 @@ import (
 	"context"
 
 	"github.com/figures-analytics/figures/internal/api"
-	"github.com/figures-analytics/figures/internal/lms"
 )
 
 // openLiveActivity opens the LMS read-only for the API's live counts.
-func openLiveActivity(ctx context.Context, url string) (api.LiveActivity, func(), error) {
-	r, err := lms.Open(ctx, url)
+func openLiveActivity(ctx context.Context, url string, t timeouts) (api.LiveActivity, func(), error) {
+	r, err := t.openLMS(ctx, url)
 	if err != nil {
 		return nil, nil, err
 	}

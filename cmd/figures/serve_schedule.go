@@ -43,7 +43,7 @@ func startScheduler(ctx context.Context, o serveOptions) (func() (string, time.T
 		site = 1
 	}
 	s := &pipeline.Scheduler{Schedule: sched, Log: slog.Default(), Job: func(ctx context.Context) error {
-		r, st, err := openPipeline(ctx, o.lmsURL, o.storeURL)
+		r, st, err := o.timeouts.openPipeline(ctx, o.lmsURL, o.storeURL)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ func init() { register(newTokenCmd) }
 
 func newTokenCmd() *cobra.Command {
 	var storeURL string
+	var t timeouts
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Manage the API's tokens and site administrators",
@@ -31,11 +32,12 @@ func newTokenCmd() *cobra.Command {
   without a grant.)`,
 	}
 	cmd.PersistentFlags().StringVar(&storeURL, "store", "", "store database URL")
+	t.register(cmd.PersistentFlags(), false)
 	open := func(cmd *cobra.Command) (*store.Store, error) {
 		if storeURL == "" {
 			return nil, errors.New("--store is required (or FIGURES_STORE)")
 		}
-		return store.Open(cmd.Context(), storeURL)
+		return t.openStore(cmd.Context(), storeURL, false)
 	}
 
 	var (

@@ -14,6 +14,7 @@ func init() { register(newWorkerCmd) }
 func newWorkerCmd() *cobra.Command {
 	var lmsURL, storeURL, redisURL, queueName string
 	var concurrency int
+	var t timeouts
 	cmd := &cobra.Command{
 		Use:   "worker --redis URL --lms URL --store URL [--concurrency N]",
 		Short: "Run the enrollment tasks of distributed runs (figures run --redis)",
@@ -35,7 +36,7 @@ tasks and let running ones finish (up to 30 seconds).`,
 				return errors.New("--redis, --lms and --store are required (or FIGURES_REDIS, FIGURES_LMS and FIGURES_STORE)")
 			}
 			ctx := cmd.Context()
-			r, st, err := openPipeline(ctx, lmsURL, storeURL)
+			r, st, err := t.openPipeline(ctx, lmsURL, storeURL)
 			if err != nil {
 				return err
 			}
@@ -55,5 +56,6 @@ tasks and let running ones finish (up to 30 seconds).`,
 	fl.StringVar(&storeURL, "store", "", "store database URL")
 	fl.StringVar(&queueName, "queue", queue.DefaultQueue, "the queue to serve")
 	fl.IntVar(&concurrency, "concurrency", 2, "tasks run at once")
+	t.register(fl, true)
 	return cmd
 }

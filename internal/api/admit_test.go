@@ -16,7 +16,7 @@ import (
 // arrived, /healthz never held back, and a caller who leaves while
 // waiting never reaches the handler.
 func TestAdmitArrivalOrder(t *testing.T) {
-	s := &Server{gate: make(chan struct{}, 1)}
+	s := &Server{gate: newGate(1, time.Now)}
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var served []string
@@ -63,7 +63,7 @@ func TestAdmitArrivalOrder(t *testing.T) {
 }
 
 // waitQueued waits until a request holds the gate and n more wait at it
-// (goroutines blocked in admit's select).
+// (goroutines blocked in the gate's select).
 func waitQueued(t *testing.T, s *Server, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -71,11 +71,11 @@ func waitQueued(t *testing.T, s *Server, n int) {
 	for {
 		k := 0
 		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "[select") && strings.Contains(g, "(*Server).admit.func") {
+			if strings.Contains(g, "[select") && strings.Contains(g, "(*gate).acquire") {
 				k++
 			}
 		}
-		if k == n && len(s.gate) == 1 {
+		if k == n && len(s.gate.slots) == 1 {
 			return
 		}
 		if time.Now().After(deadline) {

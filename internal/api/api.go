@@ -16,9 +16,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,9 +48,15 @@ type Config struct {
 	// DefaultSite is the site a global caller gets when neither ?site= nor
 	// the Host header names one. 0: the site with the lowest id.
 	DefaultSite int
+	// PublicURL is the URL clients reach the API at, e.g.
+	// https://lms.example.com (a path prefix is kept): the scheme and host
+	// of every absolute link the API writes (next, previous, the API
+	// root). Empty: links are path-absolute, unless TrustProxy.
+	PublicURL string
 	// TrustProxy makes the handler believe X-Forwarded-Proto and
-	// X-Forwarded-Host, for absolute links and Host-based site matching
-	// behind a reverse proxy.
+	// X-Forwarded-Host (or the Host header the proxy passes on), for
+	// absolute links when no PublicURL is set and for Host-based site
+	// matching, behind a reverse proxy that sets them.
 	TrustProxy bool
 	// Registerer receives the API's Prometheus collectors; /metrics serves
 	// Gatherer. Both nil: a private registry is made.
@@ -73,12 +81,36 @@ type Config struct {
 	// configured (the pipeline runs from cron or by hand).
 	Schedule func() (spec string, next time.Time, running bool)
 	// MaxInFlight bounds the /figures/api/ requests served at once; the
-	// others wait in arrival order (0: no bound). Set it to the store's
+	// others wait in arrival order (0: no bound). CSV exports take at
+	// most half of them. Set it to the store's
 	// connection pool: database/sql hands a freed connection to a random
 	// waiter, so under a burst some requests would otherwise wait many
 	// times the median, while an arrival-order queue in front of the pool
 	// keeps the slowest requests close to the rest.
 	MaxInFlight int
+	// StoreTimeout bounds a request's wait for the store: its in-flight
+	// slot, its database connection and its statements (0: 30 s). A
+	// request that runs out answers 503 naming the store; the client's
+	// own reading speed does not count (see WriteTimeout).
+	StoreTimeout time.Duration
+	// ExportTimeout is StoreTimeout for CSV exports (?format=csv), which
+	// read every selected row (0: 5 minutes).
+	ExportTimeout time.Duration
+	// WriteTimeout bounds each write of a response to the client (0: 30 s):
+	// a client that accepts no byte for that long is dropped. Responses
+	// are sent by a goroutine of their own from a spool (memory, then a
+	// temporary file), so a slow client never holds a slot or a database
+	// connection.
+	WriteTimeout time.Duration
+	// SpoolDir is where responses that outgrow their memory spool while
+	// the client lags continue ("": os.TempDir()). The files are unlinked
+	// as soon as they are made.
+	SpoolDir string
+	// HealthTimeout bounds /healthz's store query (0: 5 s).
+	HealthTimeout time.Duration
+	// HealthStall is how long every in-flight slot may stay busy with none
+	// freed before /healthz reports the API saturated (0: 15 s).
+	HealthStall time.Duration
 }
 
 // Server is the API's http.Handler. It serves /figures/api/..., /metrics
@@ -96,13 +128,18 @@ type Server struct {
 	met    *httpMetrics
 	spec   []byte
 
+	// public is PublicURL, checked, without its trailing slash.
+	public string
+
 	siteCache  siteCache
 	counts     countCache
 	completion []string
 
-	// gate holds a slot per request in flight (Config.MaxInFlight); nil
-	// when unbounded.
-	gate chan struct{}
+	// gate holds a slot per request in flight (Config.MaxInFlight);
+	// exports holds one per CSV export among them (half as many).
+	gate, exports *gate
+
+	storeTimeout, exportTimeout, writeTimeout, healthTimeout, healthStall time.Duration
 
 	// rowHook, when set (tests only), is called for every row a CSV export
 	// reads from the database, so a test can see that output leaves before
@@ -163,9 +200,16 @@ func NewHandler(cfg Config) (*Server, error) {
 	}
 	s.spec = spec
 	s.routes()
-	if cfg.MaxInFlight > 0 {
-		s.gate = make(chan struct{}, cfg.MaxInFlight)
+	if s.public, err = parsePublicURL(cfg.PublicURL); err != nil {
+		return nil, err
 	}
+	s.gate = newGate(cfg.MaxInFlight, s.now)
+	s.exports = newGate(max(cfg.MaxInFlight/2, min(cfg.MaxInFlight, 1)), s.now)
+	s.storeTimeout = orDefault(cfg.StoreTimeout, 30*time.Second)
+	s.exportTimeout = orDefault(cfg.ExportTimeout, 5*time.Minute)
+	s.writeTimeout = orDefault(cfg.WriteTimeout, 30*time.Second)
+	s.healthTimeout = orDefault(cfg.HealthTimeout, 5*time.Second)
+	s.healthStall = orDefault(cfg.HealthStall, 15*time.Second)
 	s.h = s.met.instrument(s.readOnly(s.admit(s.mux)))
 	return s, nil
 }
@@ -191,28 +235,110 @@ func (s *Server) readOnly(next http.Handler) http.Handler {
 	})
 }
 
-// admit serves the /figures/api/ requests at most MaxInFlight at a time,
-// in arrival order: goroutines blocked sending on a channel are woken
-// first-in, first-out. /healthz and /metrics are not held back, so that a
-// busy server is not reported down. A request whose caller leaves while it
-// waits is dropped without touching the store.
+// admit runs the /figures/api/ requests: at most MaxInFlight at a time, in
+// arrival order (goroutines blocked sending on a channel are woken
+// first-in, first-out), each with a deadline on its store work, each
+// answering through a spool so that the slot and the database connection
+// are free again as soon as the store has answered, whatever the client's
+// pace. /healthz and /metrics are not held back, so that a busy server is
+// not reported down. A request whose caller leaves while it waits is
+// dropped without touching the store.
 func (s *Server) admit(next http.Handler) http.Handler {
-	if s.gate == nil {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/figures/api/") {
+		if !strings.HasPrefix(r.URL.Path, "/figures/api") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		select {
-		case s.gate <- struct{}{}:
-		case <-r.Context().Done():
+		if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+			// No body to read: lift the server's whole-request read
+			// deadline (ReadTimeout), which would otherwise cancel the
+			// request's context in the middle of a long export.
+			http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+		export := r.URL.Query().Get("format") == "csv"
+		limit := s.storeTimeout
+		if export {
+			limit = s.exportTimeout
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		if limit > 0 {
+			ctx, cancel = context.WithTimeoutCause(r.Context(), limit, &storeTimeout{limit})
+		}
+		defer cancel()
+		outer := r
+		r = r.WithContext(ctx)
+		// The mux records the matched route on the request it is given;
+		// the metrics read it from ours.
+		defer func() { outer.Pattern = r.Pattern }()
+		release, err := s.acquire(ctx, export)
+		if err != nil {
+			if storeTimedOut(ctx) {
+				s.log.Warn("api request refused: no request slot freed in time", "path", clip(r.URL.Path), "limit", limit)
+				w.Header().Set("Retry-After", "10")
+				writeDetail(w, http.StatusServiceUnavailable, fmt.Sprintf("The server is busy: no request slot was freed within %s. Try again later.", limit))
+			}
 			return
 		}
-		defer func() { <-s.gate }()
-		next.ServeHTTP(w, r)
+		sp := newSpool(w, s.writeTimeout, s.cfg.SpoolDir)
+		panicked, value := func() (panicked bool, value any) {
+			defer func() {
+				if v := recover(); v != nil {
+					panicked, value = true, v
+				}
+			}()
+			next.ServeHTTP(sp, r)
+			return false, nil
+		}()
+		release()
+		if panicked {
+			sp.abort()
+			panic(value)
+		}
+		sp.finish()
 	})
+}
+
+// acquire takes a request slot, and for a CSV export first one of the
+// export slots (half the request slots): an export reads every selected
+// row, which can take the store seconds, so exports alone never take
+// every slot and the JSON pages keep answering.
+func (s *Server) acquire(ctx context.Context, export bool) (func(), error) {
+	if !export {
+		return s.gate.acquire(ctx)
+	}
+	releaseExport, err := s.exports.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	release, err := s.gate.acquire(ctx)
+	if err != nil {
+		releaseExport()
+		return nil, err
+	}
+	return func() { release(); releaseExport() }, nil
+}
+
+// storeTimeout is the cause of a request context that ran out of its
+// store time.
+type storeTimeout struct{ limit time.Duration }
+
+func (e *storeTimeout) Error() string {
+	return fmt.Sprintf("the store did not answer within %s", e.limit)
+}
+
+// storeTimedOut reports whether ctx ended because its store time ran out
+// (rather than because its client went away).
+func storeTimedOut(ctx context.Context) bool {
+	var te *storeTimeout
+	return errors.As(context.Cause(ctx), &te)
+}
+
+// orDefault is d, or def when d is 0 (a negative d means no bound).
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // handlerFunc is an API handler that has its caller and site.
@@ -256,6 +382,10 @@ func (s *Server) guard(a access, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.auth.Authenticate(r)
 		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := checkParams(r.URL.Query()); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -375,37 +505,91 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	w.Write(s.spec)
 }
 
-// healthz answers 200 when the store answers a query, 503 otherwise. It
-// needs no caller, so that load balancers and orchestrators can use it.
+// healthz answers 200 when the API can serve: the store answers a query
+// within HealthTimeout, and the in-flight slots are not all stuck (every
+// one busy with none freed for HealthStall). Otherwise 503 with the
+// reason. It needs no caller, so that load balancers and orchestrators can
+// use it, and it takes no slot.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	if stuck, n := s.gate.stuck(); stuck > s.healthStall && s.healthStall > 0 {
+		detail := fmt.Sprintf("API saturated: all %d request slots busy for %s with none freed", n, stuck.Round(time.Second))
+		s.log.Error("healthz: " + detail)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": detail})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.healthTimeout)
 	defer cancel()
 	var n int
 	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM figures_site").Scan(&n); err != nil {
-		s.log.Error("healthz: store does not answer", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "store does not answer"})
+		detail := "store does not answer"
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			detail = fmt.Sprintf("store does not answer within %s", s.healthTimeout)
+		}
+		s.log.Error("healthz: "+detail, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": detail})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "sites": n})
 }
 
-// baseURL returns scheme://host of the request, as the client addressed
-// it, for the absolute URLs of pagination links and the API root.
+// baseURL returns what goes before the path in the absolute URLs the API
+// writes (pagination links, the API root): the configured PublicURL; else,
+// behind a trusted proxy, the scheme and host the proxy says the client
+// used; else nothing, so that links are path-absolute ("/figures/api/...")
+// and resolve against whatever URL the client used. The Host header a
+// client sends is never written into an answer unless a trusted proxy set
+// it.
 func (s *Server) baseURL(r *http.Request) string {
+	if s.public != "" {
+		return s.public
+	}
+	if !s.cfg.TrustProxy {
+		return ""
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
+	if p := strings.ToLower(firstHeaderValue(r, "X-Forwarded-Proto")); p == "http" || p == "https" {
+		scheme = p
+	}
 	host := r.Host
-	if s.cfg.TrustProxy {
-		if p := firstHeaderValue(r, "X-Forwarded-Proto"); p != "" {
-			scheme = p
-		}
-		if h := firstHeaderValue(r, "X-Forwarded-Host"); h != "" {
-			host = h
-		}
+	if h := firstHeaderValue(r, "X-Forwarded-Host"); h != "" {
+		host = h
+	}
+	if !validHost(host) {
+		return ""
 	}
 	return scheme + "://" + host
+}
+
+// validHost reports whether h is a host[:port] that can be written into a
+// URL as is: letters, digits, dots, dashes, and an IPv6 literal's
+// brackets and colons.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range h {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune(".-:[]_", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// parsePublicURL checks Config.PublicURL: an http(s) URL with a host and
+// at most a path prefix, returned without its trailing slash.
+func parsePublicURL(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !validHost(u.Host) ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("api: public URL %q: want http(s)://host[:port][/prefix], e.g. https://lms.example.com", raw)
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
 func firstHeaderValue(r *http.Request, name string) string {

@@ -193,6 +193,13 @@ func (a *Authenticator) VerifyJWT(ctx context.Context, raw string) (*Principal, 
 		}
 		return vk, nil
 	}, opts...)
+	if err == nil {
+		// WithIssuedAt checks iat only when present; the LMS always
+		// writes one, and docs/API.md promises it is required.
+		if _, ok := claims["iat"]; !ok {
+			err = errors.New("token has no iat (issued at) claim")
+		}
+	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, unauthorized("Signature has expired.", err)

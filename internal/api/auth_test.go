@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +91,18 @@ func sign(t testing.TB, method jwt.SigningMethod, kid string, key any, claims jw
 // jwtEnv is a fixture whose server accepts the LMS's JWTs, its key set read
 // from a file.
 func jwtEnv(t *testing.T) *env {
+	e := sqliteEnv(t)
+	auth, err := jwtAuthenticator(t, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.auth = auth
+	return e
+}
+
+// jwtAuthenticator accepts e's API tokens and the LMS's JWTs signed by the
+// "openedx" test key, read from a JWKS file.
+func jwtAuthenticator(t testing.TB, e *env) (*Authenticator, error) {
 	key, _ := testKeys(t)
 	path := filepath.Join(t.TempDir(), "jwks.json")
 	if err := os.WriteFile(path, jwksJSON(map[string]*rsa.PrivateKey{"openedx": key}), 0o600); err != nil {
@@ -99,14 +112,8 @@ func jwtEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := sqliteEnv(t)
-	auth, err := NewAuthenticator(AuthConfig{Store: e.st, Keys: src, Issuers: []string{testIssuer}, Audiences: []string{testAudience},
+	return NewAuthenticator(AuthConfig{Store: e.st, Keys: src, Issuers: []string{testIssuer}, Audiences: []string{testAudience},
 		Now: func() time.Time { return fixtureNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv.auth = auth
-	return e
 }
 
 func TestAPITokens(t *testing.T) {
@@ -199,6 +206,8 @@ func TestJWT(t *testing.T) {
 			`{"detail":"Restricted JWTs (issued to restricted OAuth applications) are not accepted."}`},
 		{"expired", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { c["exp"] = fixtureNow.Unix() - 120 })), p, 401, `{"detail":"Signature has expired."}`},
 		{"no expiry", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { delete(c, "exp") })), p, 401, `{"detail":"Error decoding token."}`},
+		{"no iat", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { delete(c, "iat") })), p, 401, `{"detail":"Error decoding token."}`},
+		{"iat in the future", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { c["iat"] = fixtureNow.Unix() + 3600 })), p, 401, `{"detail":"Error decoding token."}`},
 		{"wrong issuer", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com/oauth2" })), p, 401, `{"detail":"Invalid token issuer."}`},
 		{"wrong audience", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { c["aud"] = "ecommerce" })), p, 401, `{"detail":"Invalid token audience."}`},
 		{"future version", sign(t, jwt.SigningMethodRS256, "openedx", key, with(func(c jwt.MapClaims) { c["version"] = "2.0.0" })), p, 401, `{"detail":"JWT version 2.0.0 is not supported."}`},
@@ -269,6 +278,8 @@ func TestJWKS(t *testing.T) {
 		`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`,
 		`{"keys":[{"kty":"RSA","n":"!!","e":"AQAB"}]}`,
 		`not json`,
+		// 2048 bits of bytes, but leading zeros: a 1-bit modulus.
+		`{"keys":[{"kty":"RSA","n":"` + base64.RawURLEncoding.EncodeToString(append(make([]byte, 255), 1)) + `","e":"AQAB"}]}`,
 	} {
 		if _, err := ParseJWKS([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
@@ -316,9 +327,96 @@ func TestJWKS(t *testing.T) {
 	if _, err := src.Keys(context.Background(), "k1"); err != nil {
 		t.Fatalf("k1 with the LMS down: %v", err)
 	}
+	src.settle()
+	if _, err := src.Keys(context.Background(), "k1"); err != nil {
+		t.Fatalf("k1 after a failed refresh: %v", err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if fetches != 3 {
 		t.Errorf("fetches = %d, want 3 (start, rotation, failed refresh)", fetches)
 	}
+}
+
+// TestJWKSSlowRefresh puts the JWKS behind a URL that takes 5 s to
+// answer, then sends tokens naming unknown keys: valid callers must keep
+// getting their keys at once (before the fix each waited behind the
+// refresh, holding the lock), the unknown-key callers must wait no more
+// than UnknownKeyWait, and the URL must be read at most once a minute
+// however many unknown keys arrive.
+func TestJWKSSlowRefresh(t *testing.T) {
+	key, other := testKeys(t)
+	var (
+		mu      sync.Mutex
+		slow    bool
+		fetches int
+	)
+	doc := jwksJSON(map[string]*rsa.PrivateKey{"k1": key})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fetches++
+		s := slow
+		mu.Unlock()
+		if s {
+			select {
+			case <-release:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		w.Write(doc)
+	}))
+	defer srv.Close()
+	defer close(release)
+	src, err := NewJWKSSource(context.Background(), srv.URL, srv.Client(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.UnknownKeyWait = 200 * time.Millisecond
+	clock := time.Now()
+	src.now = func() time.Time { return clock }
+	clock = clock.Add(2 * time.Minute)
+	mu.Lock()
+	slow = true
+	mu.Unlock()
+
+	e := sqliteEnv(t)
+	auth, err := NewAuthenticator(AuthConfig{Store: e.st, Keys: src, Issuers: []string{testIssuer}, Now: func() time.Time { return fixtureNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := sign(t, jwt.SigningMethodRS256, "k1", key, lmsClaims("staff", true))
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unknown := sign(t, jwt.SigningMethodRS256, fmt.Sprintf("rotated-%d", i), other, lmsClaims("mallory", true))
+			start := time.Now()
+			if _, err := auth.VerifyJWT(context.Background(), unknown); err == nil {
+				t.Error("a token signed by an unknown key was accepted")
+			}
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("an unknown-key caller waited %s", took)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // the refresh is running, slowly
+	for range 20 {
+		start := time.Now()
+		p, err := auth.VerifyJWT(context.Background(), good)
+		if err != nil || p.Username != "staff" {
+			t.Fatalf("valid token during a slow refresh: %v", err)
+		}
+		// A generous bound: the refresh takes 5 s.
+		if took := time.Since(start); took > 2*time.Second {
+			t.Fatalf("a valid caller waited %s behind the JWKS refresh", took)
+		}
+	}
+	wg.Wait()
+	mu.Lock()
+	if fetches != 2 {
+		t.Errorf("the JWKS was read %d times, want 2 (start, one refresh)", fetches)
+	}
+	mu.Unlock()
 }

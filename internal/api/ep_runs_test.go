@@ -61,9 +61,9 @@ func TestPipelineRuns(t *testing.T) {
 		}
 		code, body = e.get(t, e.tokA, "/figures/api/pipeline-runs/?format=csv&ordering=id")
 		want := `id,kind,workflow,grades,date_for,date_to,started,finished,duration_seconds,status,courses,enrollments_examined,enrollments_updated,errors,lms_statements,message
-1,daily,next,persisted,2023-11-15,,2023-11-16T02:00:00Z,2023-11-16T02:00:30Z,30,ok,3,10,4,0,12,
-2,daily,next,persisted,2023-11-16,,2023-11-17T02:00:00Z,2023-11-17T02:01:40Z,100,partial,3,12,5,1,15,one course failed
-3,backfill,legacy,persisted,2023-11-01,,2023-11-17T03:00:00Z,,,running,0,0,0,0,0,
+1,"daily","next","persisted","2023-11-15",,"2023-11-16T02:00:00Z","2023-11-16T02:00:30Z",30,"ok",3,10,4,0,12,
+2,"daily","next","persisted","2023-11-16",,"2023-11-17T02:00:00Z","2023-11-17T02:01:40Z",100,"partial",3,12,5,1,15,"one course failed"
+3,"backfill","legacy","persisted","2023-11-01",,"2023-11-17T03:00:00Z",,,"running",0,0,0,0,0,
 `
 		if code != http.StatusOK || string(body) != want {
 			t.Errorf("CSV: %d\n%s\nwant\n%s", code, body, want)
@@ -156,7 +156,7 @@ VALUES (?, ?, 'UNSPECIFIED', 'plain text', '', NULL, NULL, NULL)`, e.db.Time(fix
 		code, body = e.get(t, e.tokAll, "/figures/api/pipeline-runs/errors/?run=2&format=csv")
 		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
 		if code != http.StatusOK || len(lines) != 3 || lines[0] != "id,run,created,error_type,course_id,user_id,site_id,error_data" ||
-			!strings.Contains(lines[2], `,GRADES,`+courseB1+`,12,2,"{""attempt"":2,""msg"":""no grade""}"`) {
+			!strings.Contains(lines[2], `,"GRADES","`+courseB1+`",12,2,"{""attempt"":2,""msg"":""no grade""}"`) {
 			t.Errorf("CSV: %d\n%s", code, body)
 		}
 		if code, body := e.get(t, e.tokAll, "/figures/api/pipeline-runs/errors/?run=two"); code != http.StatusBadRequest {

@@ -497,8 +497,21 @@ func (s *Server) usersDetailList(w http.ResponseWriter, r *http.Request, rc *req
 		scan:   scanUserDetail,
 		expand: s.expandUserDetail(rc.site),
 		csvFlat: &flatCSV{
-			q: query{"SELECT " + learnerCols + ", ep.* FROM figures_learner l LEFT JOIN (" + s.enrollmentProgressSQL() + ") ep ON ep.user_id = l.user_id" +
-				wh.sql() + " ORDER BY " + order + ", ep.course_id", append(s.enrollmentProgressArgs(rc.site), wh.args...)},
+			// Each learner's site enrollments found by index from the
+			// learner (user_id, then the site's courses), not through a
+			// derived table or a parenthesized join: SQLite materializes
+			// those and scans them once per learner (38 s for 16,700
+			// learners of a medium site; this way 0.3 s, same rows).
+			q: query{"SELECT " + learnerCols + `, ce.user_id, ce.id, ce.course_id, ce.created, c.display_name, c.number,
+  e.progress_percent, e.points_possible, e.points_earned, e.sections_worked, e.sections_possible, cert.created_date
+FROM figures_learner l
+LEFT JOIN figures_courseenrollment ce ON ce.user_id = l.user_id AND ce.course_id IN
+  (SELECT sc.course_id FROM figures_sitecourse sc JOIN figures_course c2 ON c2.course_id = sc.course_id WHERE sc.site_id = ?)
+LEFT JOIN figures_course c ON c.course_id = ce.course_id
+LEFT JOIN figures_enrollmentdata e ON e.site_id = ? AND e.user_id = ce.user_id AND e.course_id = ce.course_id
+LEFT JOIN figures_certificate cert ON cert.user_id = ce.user_id AND cert.course_id = ce.course_id
+  AND cert.status IN (` + database.Placeholders(len(s.completion)) + `)` +
+				wh.sql() + " ORDER BY " + order + ", ce.course_id", append([]any{rc.site.ID}, append(s.enrollmentProgressArgs(rc.site), wh.args...)...)},
 			header: userDetailCSV,
 			scan: func(rows *sql.Rows) ([]string, error) {
 				var (

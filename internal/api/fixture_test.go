@@ -83,7 +83,7 @@ func newEnv(t testing.TB, db *database.DB, cfg func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config{Store: e.st, Auth: auth, Now: func() time.Time { return fixtureNow },
+	c := Config{Store: e.st, Auth: auth, Now: func() time.Time { return fixtureNow }, PublicURL: "http://example.com",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if cfg != nil {
 		cfg(&c)
@@ -102,7 +102,7 @@ func (e *env) withConfig(t testing.TB, cfg func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config{Store: e.st, Auth: auth, Now: func() time.Time { return fixtureNow },
+	c := Config{Store: e.st, Auth: auth, Now: func() time.Time { return fixtureNow }, PublicURL: "http://example.com",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg(&c)
 	e2 := *e

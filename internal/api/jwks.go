@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,14 +85,17 @@ func rsaKey(k JWK) (*rsa.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exponent e: %w", err)
 	}
-	if len(n) < 256 {
-		return nil, fmt.Errorf("modulus of %d bits: at least 2048 are required", len(n)*8)
+	// The modulus's bit length, not its byte count: leading zero bytes
+	// would pass a short key off as a long one.
+	mod := new(big.Int).SetBytes(n)
+	if mod.BitLen() < 2048 {
+		return nil, fmt.Errorf("modulus of %d bits: at least 2048 are required", mod.BitLen())
 	}
 	exp := new(big.Int).SetBytes(e)
 	if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 {
 		return nil, errors.New("exponent e out of range")
 	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
+	return &rsa.PublicKey{N: mod, E: int(exp.Int64())}, nil
 }
 
 // Keys implements KeySource: the keys with id kid, or every key when the
@@ -106,20 +111,39 @@ func (ks *KeySet) Keys(_ context.Context, kid string) ([]crypto.PublicKey, error
 }
 
 // JWKSSource is a KeySource read from a file or an http(s) URL. It is read
-// once when made, again every refresh interval, and again when a token
-// names a key id it does not know (at most once a minute), so that the
-// LMS's key rotations are picked up without a restart.
+// once when made, then again in the background: when it is older than the
+// refresh interval, and when a token names a key id it does not know (the
+// LMS rotated its keys), at most once a minute either way. A refresh never
+// holds a lock that a request needs: callers whose key is known get it at
+// once, whatever the JWKS URL is doing; only a caller naming an unknown
+// key waits, briefly (UnknownKeyWait), for the refresh its token started.
 type JWKSSource struct {
 	location string
 	client   *http.Client
 	refresh  time.Duration
 	now      func() time.Time
+	// UnknownKeyWait is how long a caller whose token names an unknown
+	// key waits for the refresh that may bring it (default 1 s); it
+	// waits alone.
+	UnknownKeyWait time.Duration
+	// Logger logs failed refreshes. Nil: slog.Default().
+	Logger *slog.Logger
 
-	mu      sync.Mutex
-	set     *KeySet
-	fetched time.Time
-	tried   time.Time
+	keys atomic.Pointer[fetchedKeys]
+
+	mu       sync.Mutex    // guards tried and inflight; never held across I/O
+	tried    time.Time     // when the last refresh started
+	inflight chan struct{} // closed when the running refresh ends; nil when none
 }
+
+// fetchedKeys is a key set and when it was read.
+type fetchedKeys struct {
+	set *KeySet
+	at  time.Time
+}
+
+// jwksMinInterval is the least time between two reads of the JWKS.
+const jwksMinInterval = time.Minute
 
 // NewJWKSSource reads the key set at location (a file path, or an http or
 // https URL such as the LMS's JWKS endpoint) and returns a source that
@@ -131,12 +155,13 @@ func NewJWKSSource(ctx context.Context, location string, client *http.Client, re
 	if refresh <= 0 {
 		refresh = time.Hour
 	}
-	s := &JWKSSource{location: location, client: client, refresh: refresh, now: time.Now}
+	s := &JWKSSource{location: location, client: client, refresh: refresh, now: time.Now, UnknownKeyWait: time.Second}
 	set, err := s.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.set, s.fetched, s.tried = set, s.now(), s.now()
+	s.keys.Store(&fetchedKeys{set: set, at: s.now()})
+	s.tried = s.now()
 	return s, nil
 }
 
@@ -175,19 +200,83 @@ func (s *JWKSSource) load(ctx context.Context) (*KeySet, error) {
 
 // Keys implements KeySource.
 func (s *JWKSSource) Keys(ctx context.Context, kid string) ([]crypto.PublicKey, error) {
+	cur := s.keys.Load()
+	keys, err := cur.set.Keys(ctx, kid)
+	if err == nil {
+		if s.now().Sub(cur.at) > s.refresh {
+			s.startRefresh()
+		}
+		return keys, nil
+	}
+	// An unknown key: the LMS may have rotated. Read the set again (at
+	// most once a minute) and wait a little for it, alone.
+	done := s.startRefresh()
+	if done == nil {
+		return nil, err
+	}
+	wait := s.UnknownKeyWait
+	if wait <= 0 {
+		return nil, err
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		return nil, err
+	case <-ctx.Done():
+		return nil, err
+	}
+	return s.keys.Load().set.Keys(ctx, kid)
+}
+
+// startRefresh starts reading the key set again in the background, unless
+// a read is running (it returns that one's channel) or the last one
+// started less than a minute ago (it returns nil). The channel is closed
+// when the read ends. A failed read keeps the keys we have: the LMS being
+// briefly unreachable must not lock every JWT caller out.
+func (s *JWKSSource) startRefresh() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	stale := now.Sub(s.fetched) > s.refresh
-	keys, err := s.set.Keys(ctx, kid)
-	if (stale || err != nil) && now.Sub(s.tried) > time.Minute {
-		s.tried = now
-		if set, lerr := s.load(ctx); lerr == nil {
-			s.set, s.fetched = set, now
-			keys, err = set.Keys(ctx, kid)
-		}
-		// A failed refresh keeps the keys we have: the LMS being briefly
-		// unreachable must not lock every JWT caller out.
+	if s.inflight != nil {
+		return s.inflight
 	}
-	return keys, err
+	now := s.now()
+	if now.Sub(s.tried) < jwksMinInterval {
+		return nil
+	}
+	s.tried = now
+	done := make(chan struct{})
+	s.inflight = done
+	go func() {
+		defer close(done)
+		// Not the request's context: a caller who leaves must not cancel
+		// the refresh for everyone.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		set, err := s.load(ctx)
+		if err == nil {
+			s.keys.Store(&fetchedKeys{set: set, at: s.now()})
+		} else {
+			log := s.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("JWKS refresh failed; keeping the keys read before", "err", err)
+		}
+		s.mu.Lock()
+		s.inflight = nil
+		s.mu.Unlock()
+	}()
+	return done
+}
+
+// settle waits for a running refresh, if any (tests).
+func (s *JWKSSource) settle() {
+	s.mu.Lock()
+	done := s.inflight
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }

@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -191,8 +191,12 @@ func writeItem(bw *bufio.Writer, v any) error {
 // (a CSV cut at a row boundary would). net/http recovers this value
 // without logging a stack trace.
 func (s *Server) abort(r *http.Request, err error) {
-	if r.Context().Err() == nil {
-		s.log.Error("api response aborted", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+	switch {
+	case storeTimedOut(r.Context()):
+		s.log.Warn("api response cut: the store did not answer in time", "path", clip(r.URL.Path), "query", clip(r.URL.RawQuery),
+			"cause", context.Cause(r.Context()))
+	case r.Context().Err() == nil && !errors.Is(err, errClientGone):
+		s.log.Error("api response aborted", "path", clip(r.URL.Path), "query", clip(r.URL.RawQuery), "err", clip(err.Error()))
 	}
 	panic(http.ErrAbortHandler)
 }
@@ -244,8 +248,8 @@ func (s *Server) serveCSV(w http.ResponseWriter, r *http.Request, name string, s
 	defer rows.Close()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write(src.header)
+	cw := newCSVWriter(w)
+	cw.header(src.header)
 	for rows.Next() {
 		rec, err := src.scan(rows)
 		if err != nil {
@@ -254,15 +258,14 @@ func (s *Server) serveCSV(w http.ResponseWriter, r *http.Request, name string, s
 		if s.rowHook != nil {
 			s.rowHook()
 		}
-		if err := cw.Write(rec); err != nil {
+		if err := cw.record(rec); err != nil {
 			s.abort(r, fmt.Errorf("%s csv: %w", name, err))
 		}
 	}
 	if err := rows.Err(); err != nil {
 		s.abort(r, fmt.Errorf("%s csv: %w", name, err))
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil && ctx.Err() == nil {
+	if err := cw.flush(); err != nil && ctx.Err() == nil {
 		s.log.Debug("api: write csv", "path", r.URL.Path, "err", err)
 	}
 }

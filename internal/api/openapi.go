@@ -21,7 +21,7 @@ var (
 	tBool     = typ("boolean")
 	tDate     = schema{"type": "string", "format": "date"}
 	tDateTime = schema{"type": "string", "format": "date-time"}
-	tURI      = schema{"type": "string", "format": "uri", "nullable": true}
+	tURI      = schema{"type": "string", "format": "uri-reference", "nullable": true}
 	tDecimal  = schema{"type": "string", "pattern": `^-?\d+\.\d\d$`, "description": "A decimal with two places, as a string (DRF DecimalField)."}
 )
 
@@ -128,7 +128,7 @@ var components = map[string]schema{
 	"SiteMauLive":   obj(pr("month_for", tDate), pr("count", tInt), pr("domain", tStr)),
 	"PipelineRun": obj(pr("id", tInt), pr("kind", tStr), pr("workflow", tStr), pr("grades", tStr), pr("date_for", nullable(tDate)),
 		pr("date_to", nullable(tDate)), pr("started", tDateTime), pr("finished", nullable(tDateTime)),
-		pr("duration_seconds", nullable(tNum)), pr("status", schema{"type": "string", "enum": []any{"running", "ok", "partial", "failed"}}),
+		pr("duration_seconds", nullable(tNum)), pr("status", schema{"type": "string", "enum": []any{"running", "ok", "partial", "failed", "interrupted"}}),
 		pr("courses", tInt), pr("enrollments_examined", tInt), pr("enrollments_updated", tInt), pr("errors", tInt),
 		pr("lms_statements", tInt), pr("message", tStr)),
 	"PipelineSchedule": obj(pr("schedule", nullable(schema{"type": "string", "description": "daily@HH:MM or every DURATION (UTC); null: no scheduler configured."})),
@@ -136,7 +136,7 @@ var components = map[string]schema{
 	"PipelineError": obj(pr("id", tInt), pr("run", nullable(tInt)), pr("created", tDateTime), pr("error_type", tStr), pr("course_id", tStr),
 		pr("user_id", nullable(tInt)), pr("site_id", nullable(tInt)),
 		pr("error_data", schema{"description": "The error's details as the pipeline recorded them (JSON)."})),
-	"ApiRoot": {"type": "object", "additionalProperties": schema{"type": "string", "format": "uri"}},
+	"ApiRoot": {"type": "object", "additionalProperties": schema{"type": "string", "format": "uri-reference"}},
 	"Health":  {"type": "object"},
 }
 
@@ -150,7 +150,7 @@ func q(name string, s schema, desc string) param { return param{name, "query", d
 
 var (
 	pSite     = q("site", tInt, "The site to read (global callers; a site-bound caller may only name its own). Default: the site of the Host header, else the default site.")
-	pLimit    = q("limit", tInt, "Page size. Zero, negative or invalid: the default.")
+	pLimit    = q("limit", tInt, "Page size, at most 1000 (a larger one is cut to 1000). Zero, negative or invalid: the default.")
 	pOffset   = q("offset", tInt, "Rows to skip. Negative or invalid: 0.")
 	pPage     = q("page", tStr, "Page number (1-based) or \"last\". Out of range: 404.")
 	pPageSize = q("page_size", tInt, "Page size, at most 100 (default 10).")
@@ -279,7 +279,7 @@ func endpoints() []endpoint {
 		endpoint{path: "site-mau-live-metrics", summary: "This month's active learners of the site", result: ref("SiteMauLive")},
 		endpoint{path: "pipeline-runs", summary: "Pipeline runs, newest first (every caller: a run covers every site)", paging: "limit", csv: true,
 			params: []param{q("kind", tStr, "run, backfill or compare."), q("workflow", tStr, "next, legacy or incremental."),
-				q("status", tStr, "running, ok, partial or failed."), pDateFor, pDateFrom, pDateTo,
+				q("status", tStr, "running, ok, partial, failed or interrupted."), pDateFor, pDateFrom, pDateTo,
 				pOrdering("id", "started", "date_for", "kind", "status")},
 			result: ref("PipelineRun"), desc: "Default order: newest first (-id). duration_seconds is null while a run is in progress."},
 		endpoint{path: "pipeline-runs/{id}", summary: "One pipeline run", params: []param{pID}, result: ref("PipelineRun")},

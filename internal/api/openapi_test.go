@@ -13,7 +13,7 @@ import (
 
 // schemaChecker validates JSON values (as decoded by encoding/json) against
 // the subset of OpenAPI 3.0 schemas the description uses: $ref, allOf,
-// oneOf, nullable, type, enum, format (date, date-time, uri), pattern,
+// oneOf, nullable, type, enum, format (date, date-time, uri, uri-reference), pattern,
 // properties, required, additionalProperties and items. It is written here
 // rather than imported: the subset is small, and a test dependency for it
 // would outweigh it.
@@ -147,6 +147,12 @@ func checkFormat(where string, s map[string]any, str string) []string {
 	case "uri":
 		if u, err := url.Parse(str); err != nil || !u.IsAbs() {
 			errs = append(errs, fmt.Sprintf("%s: %q is not an absolute URI", where, str))
+		}
+	case "uri-reference":
+		// Absolute with a public URL or a trusted proxy, path-absolute
+		// otherwise.
+		if u, err := url.Parse(str); err != nil || !(u.IsAbs() || strings.HasPrefix(str, "/")) {
+			errs = append(errs, fmt.Sprintf("%s: %q is not an absolute or path-absolute URI", where, str))
 		}
 	}
 	if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(str) {

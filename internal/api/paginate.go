@@ -27,9 +27,16 @@ func positiveInt(s string) (int, bool) {
 	return n, true
 }
 
+// maxLimit is the largest ?limit= a JSON page answers: a larger one is
+// cut to it, as DRF's LimitOffsetPagination does with max_limit set (the
+// original left max_limit unset). It is the L1000 lists' default page, so
+// a client that follows next still gets every row.
+const maxLimit = 1000
+
 // limitOffset is DRF's LimitOffsetPagination: ?limit= (an invalid, zero
-// or negative value gives the default) and ?offset= (invalid or negative
-// gives 0), envelope {"count","next","previous","results"}.
+// or negative value gives the default; above maxLimit, maxLimit) and
+// ?offset= (invalid or negative gives 0), envelope
+// {"count","next","previous","results"}.
 type limitOffset struct{ def int }
 
 func (p limitOffset) window(q url.Values, _ int) (int, int, error) {
@@ -37,6 +44,7 @@ func (p limitOffset) window(q url.Values, _ int) (int, int, error) {
 	if !ok {
 		limit = p.def
 	}
+	limit = min(limit, maxLimit)
 	offset, err := strconv.Atoi(q.Get("offset"))
 	if err != nil || offset < 0 {
 		offset = 0
@@ -46,7 +54,9 @@ func (p limitOffset) window(q url.Values, _ int) (int, int, error) {
 
 func (p limitOffset) head(link func(url.Values) string, q url.Values, count, limit, offset int) []byte {
 	var next, prev []byte
-	if offset+limit < count {
+	// limit < count-offset is offset+limit < count without the overflow
+	// of an offset near the largest integer.
+	if limit < count-offset {
 		v := cloneValues(q)
 		v.Set("limit", strconv.Itoa(limit))
 		v.Set("offset", strconv.Itoa(offset+limit))

@@ -2,16 +2,94 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/figures-analytics/figures/internal/calendar"
 	"github.com/figures-analytics/figures/internal/course"
 	"github.com/figures-analytics/figures/internal/database"
 )
+
+// Bounds on what a request may ask for. The original had none: a
+// megabyte of ?search= reached the database ("LIKE pattern too complex" on
+// SQLite, a 500) and its log line.
+const (
+	// maxParamChars bounds every single-valued parameter (search, username,
+	// email, name, display_name, number_contains, ordering, dates, ...):
+	// the widest text column it can match is 255 characters.
+	maxParamChars = 255
+	// maxSearchTerms bounds the terms of ?search=, each of which is a
+	// substring match on several columns of every candidate row.
+	maxSearchTerms = 10
+	// maxListValues bounds the items of a list parameter (user_ids,
+	// course_ids, course), repeated or comma-separated; SQLite allows
+	// 32,766 placeholders in a statement.
+	maxListValues = 10000
+	// maxListBytes bounds a list parameter's whole text.
+	maxListBytes = 256 << 10
+)
+
+// listParams are the parameters that hold lists.
+var listParams = map[string]bool{"user_ids": true, "course_ids": true, "course": true}
+
+// checkParams bounds every query parameter, so that no oversized value
+// reaches a statement, a log line or an error message: a 400 in
+// django-filter's shape names each parameter and its length.
+func checkParams(q url.Values) error {
+	errs := fieldErrors{}
+	for name, vals := range q {
+		shown := name
+		if utf8.RuneCountInString(name) > maxParamChars {
+			shown = clipRunes(name, 40) + "…"
+			errs.add(shown, fmt.Sprintf("Parameter name of %d characters: at most %d.", utf8.RuneCountInString(name), maxParamChars))
+			continue
+		}
+		if listParams[name] {
+			size, items := 0, 0
+			for _, v := range vals {
+				size += len(v)
+				items += strings.Count(v, ",") + 1
+			}
+			if size > maxListBytes || items > maxListValues {
+				errs.add(name, fmt.Sprintf("Ensure this list has at most %d values (it has %d).", maxListValues, items))
+			}
+			continue
+		}
+		if len(vals) > maxListValues {
+			errs.add(name, fmt.Sprintf("Given %d times: at most %d.", len(vals), maxListValues))
+			continue
+		}
+		for _, v := range vals {
+			if n := utf8.RuneCountInString(v); n > maxParamChars {
+				errs.add(name, fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", maxParamChars, n))
+				break
+			}
+		}
+	}
+	if terms := searchTerms(q.Get("search")); len(terms) > maxSearchTerms {
+		errs.add("search", fmt.Sprintf("Use at most %d search terms (there are %d).", maxSearchTerms, len(terms)))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// clipRunes returns s's first n characters.
+func clipRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
 
 // params reads a request's query parameters, collecting every invalid one
 // so that a 400 lists them all at once.
@@ -105,7 +183,9 @@ func (p *params) number(name string) (float64, bool) {
 		return 0, false
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		// NaN and infinities parse, but are no stored value (MariaDB
+		// answered a 500 for them).
 		p.errs.add(name, "Enter a number.")
 		return 0, false
 	}
@@ -133,6 +213,9 @@ func (p *params) courseID(name string) (string, bool) {
 
 // parseCourseID normalizes and validates a course id.
 func parseCourseID(s string) (string, error) {
+	if n := utf8.RuneCountInString(s); n > maxParamChars {
+		return "", fmt.Errorf("malformed course id of %d characters: at most %d", n, maxParamChars)
+	}
 	k, err := course.ParseKey(normalizeCourseID(s))
 	if err != nil {
 		return "", err
@@ -269,9 +352,7 @@ func (p *params) textFilters(w *where, fs ...textFilter) {
 // whitespace and commas) must each match, case-insensitively as a
 // substring, at least one of fields.
 func (p *params) search(w *where, fields ...string) {
-	s := p.q.Get("search")
-	terms := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
-	for _, t := range terms {
+	for _, t := range searchTerms(p.q.Get("search")) {
 		ors := make([]string, len(fields))
 		args := make([]any, len(fields))
 		for i, f := range fields {
@@ -280,6 +361,12 @@ func (p *params) search(w *where, fields ...string) {
 		}
 		w.add("("+strings.Join(ors, " OR ")+")", args...)
 	}
+}
+
+// searchTerms splits ?search= as DRF's SearchFilter does: on whitespace
+// and commas.
+func searchTerms(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
 }
 
 // ordering describes an endpoint's ?ordering=: the accepted names and the

@@ -2,12 +2,15 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // The messages DRF answers with, kept word for word so that clients that
@@ -94,8 +97,9 @@ var errNotFound = &StatusError{Status: http.StatusNotFound, Detail: msgNotFound}
 // badRequest returns a 400 error answered as {"detail": msg}.
 func badRequest(msg string) error { return &StatusError{Status: http.StatusBadRequest, Detail: msg} }
 
-// fail answers err: a fieldErrors or *StatusError as itself, anything else as
-// a logged 500 whose detail does not leak internals.
+// fail answers err: a fieldErrors or *StatusError as itself, a request
+// whose store time ran out as 503, anything else as a logged 500 whose
+// detail does not leak internals.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe fieldErrors
 	var se *StatusError
@@ -104,13 +108,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusBadRequest, fe)
 	case errors.As(err, &se) && se.Status != http.StatusInternalServerError:
 		if se.Err != nil {
-			s.log.Info("api request refused", "path", r.URL.Path, "status", se.Status, "err", se.Err)
+			s.log.Info("api request refused", "path", clip(r.URL.Path), "status", se.Status, "err", clip(se.Err.Error()))
 		}
 		WriteError(w, se)
+	case storeTimedOut(r.Context()):
+		s.log.Warn("api request timed out waiting for the store", "path", clip(r.URL.Path), "query", clip(r.URL.RawQuery),
+			"cause", context.Cause(r.Context()), "err", clip(err.Error()))
+		w.Header().Set("Retry-After", "10")
+		writeDetail(w, http.StatusServiceUnavailable, "The store did not answer in time ("+context.Cause(r.Context()).Error()+"). Try again later.")
 	case r.Context().Err() != nil:
 		// The client went away; there is no one to answer.
 	default:
-		s.log.Error("api request failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+		s.log.Error("api request failed", "path", clip(r.URL.Path), "query", clip(r.URL.RawQuery), "err", clip(err.Error()))
 		writeDetail(w, http.StatusInternalServerError, msgInternal)
 	}
 }
@@ -123,4 +132,22 @@ func jsonString(s string) []byte {
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// maxLogged bounds what a log line quotes of a request (a path, a query
+// string, an error that quotes them): a megabyte of parameters must not
+// become a megabyte of log.
+const maxLogged = 512
+
+// clip returns s cut to maxLogged bytes (on a rune boundary), saying how
+// much was left out.
+func clip(s string) string {
+	if len(s) <= maxLogged {
+		return s
+	}
+	cut := maxLogged
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…(%d more bytes)", len(s)-cut)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -136,7 +137,7 @@ func TestSiteResolution(t *testing.T) {
 	}
 
 	// Configured: the default site, and trust in the proxy's headers.
-	e2 := e.withConfig(t, func(c *Config) { c.DefaultSite = 2; c.TrustProxy = true })
+	e2 := e.withConfig(t, func(c *Config) { c.DefaultSite = 2; c.TrustProxy = true; c.PublicURL = "" })
 	rec := e2.do(t, e.tokAll, p, nil)
 	assertJSON(t, "default site", rec.Body.Bytes(), `{"month_for":"2023-11-17","count":2,"domain":"beta.example.com"}`)
 	rec = e2.do(t, e.tokAll, "/figures/api/courses-index/?limit=1", func(r *http.Request) {
@@ -169,4 +170,62 @@ func TestNoSites(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	assertJSON(t, "no sites", body, `{"detail":"The store has no site yet: run the pipeline first."}`)
+}
+
+// TestLinkBase checks where pagination links and the API root point: the
+// Host header a client sends is never written into them; a configured
+// public URL is; behind a trusted proxy, the scheme and host it forwards
+// are (issue 16: "Load more" on the LMS's HTTPS page).
+func TestLinkBase(t *testing.T) {
+	e := sqliteEnv(t)
+	evil := func(r *http.Request) {
+		r.Host = "evil.example"
+		r.Header.Set("X-Forwarded-Host", "evil.example")
+		r.Header.Set("X-Forwarded-Proto", "https")
+	}
+	proxied := func(r *http.Request) {
+		r.Host = "127.0.0.1:8000"
+		r.Header.Set("X-Forwarded-Host", "lms.example.com")
+		r.Header.Set("X-Forwarded-Proto", "https")
+	}
+	hostOnly := func(r *http.Request) { r.Host = "lms.example.com" } // nginx: proxy_set_header Host $host
+	const page = "/figures/api/courses-index/?limit=1"
+	for _, tc := range []struct {
+		name      string
+		cfg       func(*Config)
+		mod       func(*http.Request)
+		next, api string
+	}{
+		{"default, hostile Host", func(c *Config) { c.PublicURL = "" }, evil,
+			"/figures/api/courses-index/?limit=1&offset=1", "/figures/api/course-daily-metrics/"},
+		{"public URL, hostile Host", func(c *Config) { c.PublicURL = "https://lms.example.com/" }, evil,
+			"https://lms.example.com/figures/api/courses-index/?limit=1&offset=1", "https://lms.example.com/figures/api/course-daily-metrics/"},
+		{"public URL with a prefix", func(c *Config) { c.PublicURL = "https://example.org/analytics" }, nil,
+			"https://example.org/analytics/figures/api/courses-index/?limit=1&offset=1", "https://example.org/analytics/figures/api/course-daily-metrics/"},
+		{"trusted proxy", func(c *Config) { c.PublicURL = ""; c.TrustProxy = true }, proxied,
+			"https://lms.example.com/figures/api/courses-index/?limit=1&offset=1", "https://lms.example.com/figures/api/course-daily-metrics/"},
+		{"trusted proxy passing Host", func(c *Config) { c.PublicURL = ""; c.TrustProxy = true }, hostOnly,
+			"http://lms.example.com/figures/api/courses-index/?limit=1&offset=1", "http://lms.example.com/figures/api/course-daily-metrics/"},
+		{"trusted proxy, malformed host", func(c *Config) { c.PublicURL = ""; c.TrustProxy = true },
+			func(r *http.Request) { r.Header.Set("X-Forwarded-Host", `a"b/c`) },
+			"/figures/api/courses-index/?limit=1&offset=1", "/figures/api/course-daily-metrics/"},
+	} {
+		e2 := e.withConfig(t, tc.cfg)
+		rec := e2.do(t, e.tokAll, page, tc.mod)
+		var body struct{ Next string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Next != tc.next {
+			t.Errorf("%s: next %q, want %q (%s)", tc.name, body.Next, tc.next, rec.Body)
+		}
+		rec = e2.do(t, e.tokAll, "/figures/api/", tc.mod)
+		var root map[string]string
+		if err := json.Unmarshal(rec.Body.Bytes(), &root); err != nil || root["course-daily-metrics"] != tc.api {
+			t.Errorf("%s: API root %q, want %q", tc.name, root["course-daily-metrics"], tc.api)
+		}
+	}
+	for _, bad := range []string{"lms.example.com", "ftp://lms.example.com", "https://", "https://lms.example.com/?x=1", "https://u:p@lms.example.com"} {
+		_, err := NewHandler(Config{Store: e.st, Auth: e.srv.auth, PublicURL: bad})
+		if err == nil {
+			t.Errorf("public URL %q accepted", bad)
+		}
+	}
 }

@@ -33,9 +33,19 @@ func Load(path string) (File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
+	f, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse parses the text of a YAML configuration file: a mapping of flag
+// names to values (a list for a repeatable flag).
+func Parse(b []byte) (File, error) {
 	f := File{}
 	if err := yaml.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, err
 	}
 	return f, nil
 }

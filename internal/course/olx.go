@@ -1,22 +1,16 @@
 package course
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
-	"testing/fstest"
 	"time"
 )
 
@@ -28,11 +22,7 @@ type ImportOptions struct {
 	CourseID string
 }
 
-// Limits on a .tar.gz export, far above any real course, so that a hostile
-// archive cannot exhaust memory.
 const (
-	maxArchiveFile  = 64 << 20
-	maxArchiveTotal = 1 << 30
 	// maxTreeDepth bounds how deep blocks may nest across pointer files
 	// (course → chapter → sequential → vertical → … is 5 for a real course).
 	maxTreeDepth = 64
@@ -124,74 +114,6 @@ func openExport(p string) (fs.FS, error) {
 		return nil, fmt.Errorf("no course.xml in %s or %s", p, filepath.Join(p, "course"))
 	}
 	return readArchive(p)
-}
-
-// readArchive loads a .tar.gz export into memory and returns the folder
-// holding course.xml (the archive root, or the one top-level folder that
-// holds it).
-func readArchive(p string) (fs.FS, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("not a .tar.gz archive: %w", err)
-	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
-	files := fstest.MapFS{}
-	var total int64
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading archive: %w", err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
-		if name == "." || strings.HasPrefix(name, "../") {
-			continue
-		}
-		if h.Size > maxArchiveFile {
-			return nil, fmt.Errorf("archive member %s is %d bytes, more than the %d allowed", name, h.Size, maxArchiveFile)
-		}
-		total += h.Size
-		if total > maxArchiveTotal {
-			return nil, fmt.Errorf("archive holds more than %d bytes", maxArchiveTotal)
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, maxArchiveFile+1))
-		if err != nil {
-			return nil, fmt.Errorf("reading archive member %s: %w", name, err)
-		}
-		files[name] = &fstest.MapFile{Data: data, Mode: 0o444}
-	}
-	if _, ok := files["course.xml"]; ok {
-		return files, nil
-	}
-	var roots []string
-	for name := range files {
-		if dir, base := path.Split(name); base == "course.xml" && strings.Count(dir, "/") == 1 {
-			roots = append(roots, strings.TrimSuffix(dir, "/"))
-		}
-	}
-	sort.Strings(roots)
-	switch len(roots) {
-	case 0:
-		return nil, errors.New("no course.xml at the archive root or one folder down")
-	case 1:
-		sub, err := fs.Sub(files, roots[0])
-		if err != nil {
-			return nil, err
-		}
-		return sub, nil
-	}
-	return nil, fmt.Errorf("course.xml found in several folders (%s): which course to import is ambiguous", strings.Join(roots, ", "))
 }
 
 // importer builds one outline.

@@ -72,14 +72,11 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-// A read-only session cannot write, on SQLite and on MariaDB.
+// A read-only session cannot write, on every database.
 func TestReadOnly(t *testing.T) {
-	for name, url := range map[string]func(t *testing.T) string{
-		"sqlite":  func(t *testing.T) string { return dbtest.SQLiteURL(t, "ro.db") },
-		"mariadb": func(t *testing.T) string { return dbtest.MySQLURL(t) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			u := url(t)
+	for _, k := range dbtest.Stores() {
+		t.Run(k.Name, func(t *testing.T) {
+			u := k.URL(t)
 			ctx := context.Background()
 			rw, err := database.Open(ctx, u, database.Options{})
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -14,8 +15,9 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Options say how to open a database.
@@ -29,7 +31,30 @@ type Options struct {
 	// MaxOpenConns bounds the connection pool (0: the driver's default,
 	// 1 for SQLite writers, whose file lock serialises them anyway).
 	MaxOpenConns int
+	// Timeout bounds every wait on the database (0: DefaultTimeout):
+	// connecting (at most ConnectTimeout), each read and write on a MySQL
+	// or PostgreSQL connection (a statement whose server sends nothing for
+	// that long fails with a TimeoutError), and a SQLite writer's wait for
+	// another process's lock (busy_timeout).
+	Timeout time.Duration
+	// Setting names the setting Timeout comes from, for errors
+	// ("--lms-timeout").
+	Setting string
 }
+
+// ConnectTimeout bounds connecting to a server (the TCP connection and
+// the handshake), whatever Options.Timeout is: a server that does not
+// accept a connection in that time is down or unreachable.
+const ConnectTimeout = 15 * time.Second
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (o Options) connectTimeout() time.Duration { return min(o.timeout(), ConnectTimeout) }
 
 // DB is an open database: a *sql.DB, its dialect, and a count of the
 // statements sent through it.
@@ -37,6 +62,8 @@ type DB struct {
 	sql      *sql.DB
 	loc      Location
 	readOnly bool
+	timeout  time.Duration
+	setting  string
 	stmts    atomic.Int64
 }
 
@@ -71,23 +98,28 @@ func OpenLocation(ctx context.Context, loc Location, opt Options) (*DB, error) {
 	if opt.MaxOpenConns > 0 {
 		db.SetMaxOpenConns(opt.MaxOpenConns)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	// Connecting includes the server's handshake and, for MySQL, the
+	// session's set-up statements: the connect bound plus one timeout.
+	wait := opt.connectTimeout() + opt.timeout()
+	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", loc, explain(err))
+		return nil, fmt.Errorf("connect to %s: %w", loc, explain(err, wait, opt.Setting))
 	}
-	return &DB{sql: db, loc: loc, readOnly: opt.ReadOnly}, nil
+	return &DB{sql: db, loc: loc, readOnly: opt.ReadOnly, timeout: opt.timeout(), setting: opt.Setting}, nil
 }
 
 // explain turns the common connection failures into a sentence.
-func explain(err error) error {
+func explain(err error, wait time.Duration, setting string) error {
 	var ne *net.OpError
 	switch {
-	case errors.As(err, &ne):
+	case IsTimeout(err):
+		return err
+	case errors.As(err, &ne) && !ne.Timeout():
 		return fmt.Errorf("server unreachable (%v)", err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("no answer within 15 s: %w", err)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne):
+		return &TimeoutError{After: wait, Setting: setting, Err: err}
 	}
 	return err
 }
@@ -100,7 +132,7 @@ func openSQLite(loc Location, opt Options) (*sql.DB, error) {
 	}
 	q := loc.Query
 	dsn := "file:" + loc.Path + "?"
-	params := []string{"_pragma=busy_timeout(10000)", "_texttotime=0"}
+	params := []string{fmt.Sprintf("_pragma=busy_timeout(%d)", opt.timeout().Milliseconds()), "_texttotime=0"}
 	if opt.ReadOnly {
 		params = append(params, "mode=ro")
 	} else {
@@ -141,13 +173,38 @@ func openMySQL(loc Location, opt Options) (*sql.DB, error) {
 	// statement counts we report are then the round trips a server sees.
 	cfg.InterpolateParams = true
 	cfg.MultiStatements = false
-	cfg.Timeout = 10 * time.Second
+	cfg.Timeout = opt.connectTimeout()
+	// Every read and write is bounded by the stallConn under the driver,
+	// so that a stall is known for what it is; the driver's own log line
+	// for it ("[mysql] ... i/o timeout") would only repeat our error.
+	cfg.DialFunc = dialer(opt.timeout())
+	cfg.Logger = mysqlLogger{}
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
 	for k, vs := range loc.Query {
-		if len(vs) > 0 {
-			cfg.Params[k] = vs[0]
+		if len(vs) == 0 {
+			continue
 		}
+		// The driver's own timeouts, for those who write them in the
+		// URL; every other parameter is a session variable.
+		var dst *time.Duration
+		switch k {
+		case "timeout":
+			dst = &cfg.Timeout
+		case "readTimeout":
+			dst = &cfg.ReadTimeout
+		case "writeTimeout":
+			dst = &cfg.WriteTimeout
+		default:
+			cfg.Params[k] = vs[0]
+			continue
+		}
+		d, err := time.ParseDuration(vs[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want a duration such as 30s", k, vs[0])
+		}
+		*dst = d
 	}
+	var conn driver.Connector
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
@@ -155,7 +212,7 @@ func openMySQL(loc Location, opt Options) (*sql.DB, error) {
 	if opt.ReadOnly {
 		conn = readOnlyConnector{conn, "SET SESSION TRANSACTION READ ONLY"}
 	}
-	db := sql.OpenDB(conn)
+	db := sql.OpenDB(&guardConnector{inner: conn, timeout: opt.timeout(), setting: opt.Setting})
 	db.SetConnMaxLifetime(30 * time.Minute)
 	db.SetMaxIdleConns(8)
 	return db, nil
@@ -174,14 +231,26 @@ func openPostgres(loc Location, opt Options) (*sql.DB, error) {
 	if opt.ReadOnly {
 		q.Set("default_transaction_read_only", "on")
 	}
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", strconv.Itoa(int(opt.connectTimeout().Round(time.Second)/time.Second)))
+	}
 	q.Set("timezone", "UTC")
-	db, err := sql.Open("pgx", u+"?"+q.Encode())
+	cfg, err := pgx.ParseConfig(u + "?" + q.Encode())
 	if err != nil {
 		return nil, err
 	}
+	// pgx has no read timeout of its own: the stallConn under it bounds
+	// every read and write.
+	cfg.DialFunc = dialer(opt.timeout())
+	db := sql.OpenDB(&guardConnector{inner: stdlib.GetConnector(*cfg), timeout: opt.timeout(), setting: opt.Setting})
 	db.SetMaxIdleConns(8)
 	return db, nil
 }
+
+// mysqlLogger sends the MySQL driver's log lines to slog at debug level.
+type mysqlLogger struct{}
+
+func (mysqlLogger) Print(v ...any) { slog.Debug("mysql driver", "msg", fmt.Sprint(v...)) }
 
 func urlUser(user, pass string) string {
 	if pass == "" {
@@ -238,22 +307,40 @@ func (db *DB) Close() error { return db.sql.Close() }
 // Statements returns the number of statements sent so far.
 func (db *DB) Statements() int64 { return db.stmts.Load() }
 
-// Query runs a query. Placeholders are written '?' in every dialect.
+// Timeout returns the bound on every wait on the database (see
+// Options.Timeout), and the setting it comes from.
+func (db *DB) Timeout() (time.Duration, string) { return db.timeout, db.setting }
+
+// Query runs a query. Placeholders are written '?' in every dialect. A
+// query that fails in a way a retry may not meet again is retried (see
+// retryable).
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	db.stmts.Add(1)
-	return db.sql.QueryContext(ctx, db.Rebind(query), args...)
+	var rows *sql.Rows
+	err := db.retry(ctx, "query", db.retryable, func() (err error) {
+		db.stmts.Add(1)
+		rows, err = db.sql.QueryContext(ctx, db.Rebind(query), args...)
+		return err
+	})
+	return rows, deadline(ctx, err)
 }
 
-// QueryRow runs a query expected to return at most one row.
-func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	db.stmts.Add(1)
-	return db.sql.QueryRowContext(ctx, db.Rebind(query), args...)
+// QueryRow runs a query expected to return at most one row; Scan returns
+// its error.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	rows, err := db.Query(ctx, query, args...)
+	return &Row{ctx: ctx, rows: rows, err: err}
 }
 
-// Exec runs a statement that returns no rows.
+// Exec runs a statement that returns no rows, again when it was rolled
+// back by a deadlock or lock wait (or, read-only, lost its connection).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	db.stmts.Add(1)
-	return db.sql.ExecContext(ctx, db.Rebind(query), args...)
+	var res sql.Result
+	err := db.retry(ctx, "statement", db.retryable, func() (err error) {
+		db.stmts.Add(1)
+		res, err = db.sql.ExecContext(ctx, db.Rebind(query), args...)
+		return err
+	})
+	return res, deadline(ctx, err)
 }
 
 // Begin starts a transaction.
@@ -266,18 +353,39 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{tx: tx, db: db}, nil
 }
 
+// errBegin marks a transaction that could not start: nothing was done, so
+// any transient failure may be retried.
+type errBegin struct{ error }
+
+func (e errBegin) Unwrap() error { return e.error }
+
 // InTx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise.
+// back otherwise. A transaction rolled back by a deadlock, a lock wait
+// timeout or a serialization failure is run again, fn included (fn must
+// only depend on what it reads in the transaction and on values it does
+// not change), after a pause; so is one that could not start for a
+// transient reason.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := db.Begin(ctx)
-	if err != nil {
-		return err
+	retryable := func(err error) bool {
+		var eb errBegin
+		return Conflict(err) || errors.As(err, &eb) && Transient(err)
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+	err := db.retry(ctx, "transaction", retryable, func() error {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return errBegin{err}
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+	var eb errBegin
+	if errors.As(err, &eb) {
+		return eb.error
 	}
-	return tx.Commit()
+	return err
 }
 
 // Tx is a transaction on a DB; its statements count on the DB.
@@ -296,9 +404,9 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 // QueryRow runs a single-row query in the transaction.
-func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.db.stmts.Add(1)
-	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(query), args...)
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	rows, err := tx.Query(ctx, query, args...)
+	return &Row{ctx: ctx, rows: rows, err: err}
 }
 
 // Exec runs a statement in the transaction.
@@ -313,6 +421,33 @@ func (tx *Tx) Commit() error { tx.db.stmts.Add(1); return tx.tx.Commit() }
 // Rollback aborts the transaction.
 func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
 
+// Row is the result of QueryRow, as *sql.Row is: the query has run, and
+// Scan returns its error or reads its first row.
+type Row struct {
+	ctx  context.Context
+	rows *sql.Rows
+	err  error
+}
+
+// Scan copies the first row's columns into dest, or returns the query's
+// error, or sql.ErrNoRows when there is no row.
+func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return deadline(r.ctx, err)
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
+
 // Time encodes t as a datetime argument: SQLite stores datetimes as text the
 // way Django writes them, which sorts in time order, so range comparisons on
 // the text are correct; the server databases take a time.Time.
@@ -325,7 +460,7 @@ func (tx *Tx) Time(t time.Time) any { return TimeArg(tx.Dialect(), t) }
 type Querier interface {
 	Dialect() Dialect
 	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRow(ctx context.Context, query string, args ...any) *Row
 	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
 	Time(t time.Time) any
 }

@@ -39,18 +39,7 @@ type Location struct {
 }
 
 // String returns the URL with its password masked, for logs and errors.
-func (l Location) String() string {
-	u, err := url.Parse(l.raw)
-	if err != nil {
-		return l.raw
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	return u.String()
-}
+func (l Location) String() string { return Redact(l.raw) }
 
 // ErrBadURL is wrapped by every URL parsing error.
 var ErrBadURL = errors.New("malformed database URL")
@@ -64,12 +53,12 @@ var ErrBadURL = errors.New("malformed database URL")
 //	postgres://user:pass@host:5432/db (also postgresql://)
 func ParseURL(raw string) (Location, error) {
 	bad := func(format string, args ...any) (Location, error) {
-		return Location{}, fmt.Errorf("%w %q: %s", ErrBadURL, mask(raw), fmt.Sprintf(format, args...))
+		return Location{}, fmt.Errorf("%w %q: %s", ErrBadURL, Redact(raw), fmt.Sprintf(format, args...))
 	}
 	if strings.TrimSpace(raw) == "" {
 		return bad("empty; expected sqlite:///path.db, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db")
 	}
-	scheme, rest, ok := strings.Cut(raw, "://")
+	scheme, rest, ok := splitScheme(raw)
 	if !ok {
 		return bad("no scheme; expected sqlite:///path.db, mysql://... or postgres://...")
 	}
@@ -86,7 +75,7 @@ func ParseURL(raw string) (Location, error) {
 		}
 		q, err := url.ParseQuery(query)
 		if err != nil {
-			return bad("query: %v", err)
+			return bad("malformed query string (a %% must start a %%XX escape)")
 		}
 		loc.Path = filepath.Clean(path)
 		loc.Query = q
@@ -100,7 +89,9 @@ func ParseURL(raw string) (Location, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return bad("%v", unwrapURLError(err))
+		// Not url.Parse's own words: they quote the part that failed to
+		// parse, which is often a piece of a password holding / ? # or @.
+		return bad("not a URL (a user name or password holding : / ? # @ or %% must be percent-encoded, @ as %%40)")
 	}
 	if u.User != nil {
 		loc.User = u.User.Username()
@@ -130,27 +121,79 @@ func ParseURL(raw string) (Location, error) {
 	return loc, nil
 }
 
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
+// splitScheme splits "scheme://rest". The scheme must be one (a letter,
+// then letters, digits, + - or .): in "root:pa://ss@host" the "://" is a
+// password's.
+func splitScheme(raw string) (scheme, rest string, ok bool) {
+	scheme, rest, ok = strings.Cut(raw, "://")
+	if !ok || scheme == "" {
+		return "", raw, false
 	}
-	return err
+	for i, c := range scheme {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return "", raw, false
+		}
+	}
+	return scheme, rest, true
 }
 
-// mask hides a password in a URL that may not parse.
-func mask(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
+// Redact returns raw, a database URL that may not parse, with anything
+// that may be a password replaced by xxxxx: whatever stands between the
+// first colon of the user information and the last @ (with or without a
+// scheme: "root:pw@host/db" is masked too), and the value of every query
+// parameter whose name holds "pass". Each reading is applied to raw as it
+// is, and their union masked, so that an @ or ? inside one password
+// cannot hide another: more may be masked than a parser would call a
+// password, never less.
+func Redact(raw string) string {
+	masked := make([]bool, len(raw))
+	start := 0
+	if scheme, _, ok := splitScheme(raw); ok {
+		start = len(scheme) + len("://")
 	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return raw
+	if at := strings.LastIndex(raw[start:], "@"); at >= 0 {
+		at += start
+		if c := strings.IndexByte(raw[start:at], ':'); c >= 0 {
+			for k := start + c + 1; k < at; k++ {
+				masked[k] = true
+			}
+		}
 	}
-	userinfo := rest[:at]
-	if user, _, ok := strings.Cut(userinfo, ":"); ok {
-		return scheme + "://" + user + ":xxxxx" + rest[at:]
+	for i := start; i < len(raw); i++ {
+		if raw[i] != '?' && raw[i] != '&' {
+			continue
+		}
+		eq := strings.IndexAny(raw[i+1:], "=&?#")
+		if eq < 0 || raw[i+1+eq] != '=' {
+			continue
+		}
+		key := raw[i+1 : i+1+eq]
+		if name, err := url.QueryUnescape(key); err == nil {
+			key = name
+		}
+		if !strings.Contains(strings.ToLower(key), "pass") {
+			continue
+		}
+		from := i + 1 + eq + 1
+		to := strings.IndexAny(raw[from:], "&#")
+		if to < 0 {
+			to = len(raw) - from
+		}
+		for k := from; k < from+to; k++ {
+			masked[k] = true
+		}
 	}
-	return raw
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if !masked[i] {
+			b.WriteByte(raw[i])
+			continue
+		}
+		b.WriteString("xxxxx")
+		for i+1 < len(raw) && masked[i+1] {
+			i++
+		}
+	}
+	return b.String()
 }

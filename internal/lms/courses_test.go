@@ -17,12 +17,9 @@ import (
 // (each costs the index skip a round), before the first or after the last;
 // an enrollment whose course id is not a course key is ignored.
 func TestCoursesWithoutOverviews(t *testing.T) {
-	for name, url := range map[string]func(testing.TB) string{
-		"sqlite":  func(t testing.TB) string { return dbtest.SQLiteURL(t, "lms.db") },
-		"mariadb": dbtest.MySQLURL,
-	} {
-		t.Run(name, func(t *testing.T) {
-			u := url(t)
+	for _, k := range dbtest.LMSes() {
+		t.Run(k.Name, func(t *testing.T) {
+			u := k.URL(t)
 			l := New(t, u)
 			const (
 				a  = "course-v1:A+A+R" // enrollments only, before every known course

@@ -23,9 +23,26 @@ type Reader struct {
 	db *database.DB
 }
 
+// Options say how to open the LMS.
+type Options struct {
+	// Timeout bounds every wait on the LMS (0: database.DefaultTimeout):
+	// a query whose server sends nothing for that long fails, with an
+	// error naming Setting (default "--lms-timeout").
+	Timeout time.Duration
+	Setting string
+}
+
 // Open opens the LMS at rawURL read-only and checks it has the tables
 // figures reads.
 func Open(ctx context.Context, rawURL string) (*Reader, error) {
+	return OpenOptions(ctx, rawURL, Options{})
+}
+
+// OpenOptions is Open with options.
+func OpenOptions(ctx context.Context, rawURL string, opt Options) (*Reader, error) {
+	if opt.Setting == "" {
+		opt.Setting = "--lms-timeout"
+	}
 	loc, err := database.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("LMS: %w", err)
@@ -33,7 +50,7 @@ func Open(ctx context.Context, rawURL string) (*Reader, error) {
 	if loc.Dialect == database.Postgres {
 		return nil, fmt.Errorf("LMS: %s: the Open edX LMS runs on MySQL; use a mysql:// URL (or sqlite:/// for a synthetic LMS)", loc)
 	}
-	db, err := database.OpenLocation(ctx, loc, database.Options{ReadOnly: true, MustExist: true})
+	db, err := database.OpenLocation(ctx, loc, database.Options{ReadOnly: true, MustExist: true, Timeout: opt.Timeout, Setting: opt.Setting})
 	if err != nil {
 		return nil, fmt.Errorf("LMS: %w", err)
 	}

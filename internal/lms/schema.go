@@ -518,6 +518,10 @@ func CheckSchema(ctx context.Context, db *database.DB) error {
 	var missing []string
 	for _, t := range Tables {
 		rows, err := db.Query(ctx, "SELECT 1 FROM "+t+" WHERE 1 = 0")
+		if database.IsTimeout(err) || database.Transient(err) {
+			// Not a missing table: a database that does not answer.
+			return fmt.Errorf("LMS %s: %s: %w", db.Location(), t, err)
+		}
 		if err != nil {
 			missing = append(missing, t)
 			continue

@@ -45,14 +45,10 @@ func show(p any) any {
 	return "NULL"
 }
 
-func TestCourseDailyMetrics(t *testing.T) {
-	for name, url := range lmsURLs(t) {
-		t.Run(name, func(t *testing.T) { testCourseDailyMetrics(t, url(t)) })
-	}
-}
+func TestCourseDailyMetrics(t *testing.T) { dbtest.EachBackend(t, testCourseDailyMetrics) }
 
-func testCourseDailyMetrics(t *testing.T, url string) {
-	f := standalone(t, url)
+func testCourseDailyMetrics(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	f.run(t, pipeline.Config{Workflow: pipeline.Next})
 	got := courseDaily(t, f.store, day)
 	want := []store.CourseDaily{
@@ -91,8 +87,10 @@ func testCourseDailyMetrics(t *testing.T, url string) {
 	}
 }
 
-func TestSiteDailyMetrics(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestSiteDailyMetrics(t *testing.T) { dbtest.EachBackend(t, testSiteDailyMetrics) }
+
+func testSiteDailyMetrics(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	f.run(t, pipeline.Config{Workflow: pipeline.Next})
 	sd, err := f.store.SiteDailyOn(context.Background(), 1, day)
 	if err != nil || sd == nil {
@@ -113,14 +111,15 @@ func TestSiteDailyMetrics(t *testing.T) {
 
 // A learner in two sites counts in each; a course no filter names belongs
 // to no site and is reported.
-func TestMultiSite(t *testing.T) {
+func TestMultiSite(t *testing.T) { dbtest.EachBackend(t, testMultiSite) }
+
+func testMultiSite(t *testing.T, b dbtest.Backend) {
 	const (
 		ca = "course-v1:OrgA+X+R"
 		cb = "course-v1:OrgB+Y+R"
 		cz = "course-v1:OrgZ+Z+R"
 	)
-	url := dbtest.SQLiteURL(t, "lms.db")
-	l := lmstest.New(t, url)
+	l := lmstest.NewOf(t, b.LMS)
 	l.Site(1, "a.example.com", "OrgA")
 	l.Site(2, "b.example.com", []string{"OrgB", "OrgC"})
 	l.Course(ca, "OrgA", "A")
@@ -133,7 +132,7 @@ func TestMultiSite(t *testing.T) {
 		l.Module(1, c, key(c, "problem", "p"), 1.0, 1.0, At("2026-11-20 10:00:00"), At("2026-11-20 10:00:00"))
 	}
 	l.Enroll(2, cb, enrolled, true)
-	f := newFixture(t, l, url)
+	f := newFixture(t, l, b)
 	ctx := context.Background()
 	for _, c := range []string{ca, cb} {
 		o := outlines()[2]
@@ -169,9 +168,10 @@ func TestMultiSite(t *testing.T) {
 
 // Month-to-date counts restart with the month; a month's row counts the
 // whole month.
-func TestMonthBoundary(t *testing.T) {
-	url := dbtest.SQLiteURL(t, "lms.db")
-	f := standalone(t, url)
+func TestMonthBoundary(t *testing.T) { dbtest.EachBackend(t, testMonthBoundary) }
+
+func testMonthBoundary(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	a := key(c2, "problem", "c")
 	// u5 (not active on the 20th) joins c2 and is active at the last
 	// instant of November; u3 at the first instant of December.

@@ -54,6 +54,8 @@ func Backfill(ctx context.Context, r *lms.Reader, st *store.Store, cfg Config, f
 	start := time.Now()
 	stmts := r.Statements()
 	rn := &runner{lms: r, st: st, cfg: cfg, rep: &Report{Workflow: "backfill", Date: from, Stages: map[string]time.Duration{}}}
+	ctx, aborted := rn.abortable(ctx)
+	defer rn.abort(nil)
 	rep := &BackfillReport{From: from, To: to}
 	var err error
 	rn.runID, err = st.StartRun(ctx, store.Run{Kind: "backfill", Workflow: "backfill", Grades: string(cfg.Grades),
@@ -63,6 +65,9 @@ func Backfill(ctx context.Context, r *lms.Reader, st *store.Store, cfg Config, f
 	}
 	rep.RunID = rn.runID
 	err = rn.backfill(ctx, rep, from, to)
+	if a := aborted(); a != nil {
+		err = a
+	}
 	rep.Elapsed = time.Since(start)
 	rep.LMSStatements = r.Statements() - stmts
 	rep.Errors = rn.rep.Errors

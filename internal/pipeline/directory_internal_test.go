@@ -11,6 +11,7 @@ import (
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/lms/lmstest"
 	"github.com/figures-analytics/figures/internal/store"
+	"github.com/figures-analytics/figures/internal/store/storetest"
 )
 
 // The directory sync compares the mirror with the LMS one page of ids at a
@@ -21,9 +22,13 @@ import (
 func TestSyncDirectoryPages(t *testing.T) {
 	defer func(n int) { pageSize = n }(pageSize)
 	pageSize = 2
+	dbtest.EachBackend(t, testSyncDirectoryPages)
+}
+
+func testSyncDirectoryPages(t *testing.T, b dbtest.Backend) {
 	ctx := context.Background()
-	url := dbtest.SQLiteURL(t, "lms.db")
-	l := lmstest.New(t, url)
+	l := lmstest.NewOf(t, b.LMS)
+	url := l.URL
 	at := lmstest.At("2026-10-01 09:00:00")
 	l.Site(1, "lms.example.com", nil)
 	courses := []string{"course-v1:Org+C1+R", "course-v1:Org+C2+R"}
@@ -38,7 +43,7 @@ func TestSyncDirectoryPages(t *testing.T) {
 	}
 	l.Certificate(1, courses[0], "notpassing", at)
 	l.Certificate(2, courses[0], "downloadable", at)
-	st, err := store.Open(ctx, dbtest.SQLiteURL(t, "store.db"))
+	st, err := store.Open(ctx, storetest.URL(t, b.Store))
 	if err != nil {
 		t.Fatal(err)
 	}

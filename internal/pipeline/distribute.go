@@ -181,6 +181,8 @@ func RunTask(ctx context.Context, r *lms.Reader, st *store.Store, t Task, log *s
 	cfg.setDefaults()
 	rn := &runner{lms: r, st: st, cfg: cfg, runID: t.RunID,
 		rep: &Report{Workflow: wf, Date: t.Date, Stages: map[string]time.Duration{}}}
+	ctx, aborted := rn.abortable(ctx)
+	defer rn.abort(nil)
 	if rn.scope, _, _, _, err = resolveScope(ctx, r, st, &rn.cfg); err != nil {
 		return TaskResult{}, err
 	}
@@ -198,6 +200,9 @@ func RunTask(ctx context.Context, r *lms.Reader, st *store.Store, t Task, log *s
 			w[e.CourseID][e.UserID] = label{day: e.Day, reason: e.Reason}
 		}
 		err = rn.recomputeHere(ctx, w)
+	}
+	if a := aborted(); a != nil {
+		err = a
 	}
 	res := TaskResult{Examined: rn.rep.EnrollmentsExamined, Updated: rn.rep.EnrollmentsUpdated, Errors: rn.rep.Errors, Estimated: rn.rep.Estimated}
 	return res, err

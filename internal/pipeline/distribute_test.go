@@ -57,12 +57,14 @@ func (p *inProcess) Distribute(ctx context.Context, tasks []pipeline.Task) ([]pi
 // A run whose enrollment stage is distributed writes exactly what a run in
 // one process writes, for every workflow, with its counts; tasks hold at
 // most TaskSize enrollments and carry the run's id, day and settings.
-func TestDistributedRun(t *testing.T) {
+func TestDistributedRun(t *testing.T) { dbtest.EachBackend(t, testDistributedRun) }
+
+func testDistributedRun(t *testing.T, b dbtest.Backend) {
 	ctx := context.Background()
 	for _, wf := range []pipeline.Workflow{pipeline.Next, pipeline.Legacy, pipeline.Incremental} {
 		t.Run(string(wf), func(t *testing.T) {
-			local := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
-			dist := newFixture(t, local.lms, local.url)
+			local := standalone(t, b)
+			dist := newFixture(t, local.lms, local.backend)
 			mark := At("2026-11-20 00:00:00")
 			for _, f := range []*fixture{local, dist} {
 				if err := f.store.SetWatermarks(ctx, map[string]time.Time{pipeline.WatermarkStudentModule: mark, pipeline.WatermarkGrades: mark}); err != nil {
@@ -103,9 +105,11 @@ func TestDistributedRun(t *testing.T) {
 
 // A task that fails as a whole fails its courses, recorded under the run,
 // and the run is partial; the other tasks' enrollments are written.
-func TestDistributedTaskFailure(t *testing.T) {
+func TestDistributedTaskFailure(t *testing.T) { dbtest.EachBackend(t, testDistributedTaskFailure) }
+
+func testDistributedTaskFailure(t *testing.T, b dbtest.Backend) {
 	ctx := context.Background()
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+	f := standalone(t, b)
 	workers := &inProcess{url: f.url, st: f.store, fail: map[int]bool{0: true}}
 	rep := f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.StudentModule, Distributor: workers, TaskSize: 3})
 	if rep.Status() != store.RunPartial {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
+	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/database/dbtest"
 	. "github.com/figures-analytics/figures/internal/lms/lmstest"
 	"github.com/figures-analytics/figures/internal/pipeline"
@@ -15,12 +16,14 @@ import (
 // EnrollmentsOnly runs the workflow alone: the same enrollment rows as a
 // whole run, but no directory, no daily metrics, and (incremental) the
 // watermarks left where they were.
-func TestEnrollmentsOnly(t *testing.T) {
+func TestEnrollmentsOnly(t *testing.T) { dbtest.EachBackend(t, testEnrollmentsOnly) }
+
+func testEnrollmentsOnly(t *testing.T, b dbtest.Backend) {
 	ctx := context.Background()
 	for _, wf := range []pipeline.Workflow{pipeline.Next, pipeline.Legacy, pipeline.Incremental} {
 		t.Run(string(wf), func(t *testing.T) {
-			whole := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
-			alone := newFixture(t, whole.lms, whole.url)
+			whole := standalone(t, b)
+			alone := newFixture(t, whole.lms, whole.backend)
 			mark := At("2026-11-20 00:00:00")
 			for _, f := range []*fixture{whole, alone} {
 				if err := f.store.SetWatermarks(ctx, map[string]time.Time{pipeline.WatermarkStudentModule: mark, pipeline.WatermarkGrades: mark}); err != nil {
@@ -61,8 +64,10 @@ func TestEnrollmentsOnly(t *testing.T) {
 // A legacy run limited to a sample examines exactly that many enrollments,
 // the same ones every time, reports the population, and gives the sampled
 // enrollments the values the full sweep gives them.
-func TestLegacySample(t *testing.T) {
-	full := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestLegacySample(t *testing.T) { dbtest.EachBackend(t, testLegacySample) }
+
+func testLegacySample(t *testing.T, b dbtest.Backend) {
+	full := standalone(t, b)
 	frep := full.run(t, pipeline.Config{Workflow: pipeline.Legacy, Grades: progress.StudentModule})
 	fullRows := map[edKey]edRow{}
 	for _, r := range edRows(t, full.store) {
@@ -70,7 +75,7 @@ func TestLegacySample(t *testing.T) {
 	}
 	var first []pipeline.Touched
 	for i := 0; i < 2; i++ {
-		f := newFixture(t, full.lms, full.url)
+		f := newFixture(t, full.lms, full.backend)
 		var stages []string
 		rep := f.run(t, pipeline.Config{Workflow: pipeline.Legacy, Grades: progress.StudentModule, LegacySample: 3,
 			OnStage: func(stage string, done bool) {
@@ -129,12 +134,16 @@ type edKey struct {
 // An incremental run whose window spans whole days writes those days'
 // active learners exactly as next's runs for each day do.
 func TestIncrementalDaysFromWindow(t *testing.T) {
+	dbtest.EachBackend(t, testIncrementalDaysFromWindow)
+}
+
+func testIncrementalDaysFromWindow(t *testing.T, b dbtest.Backend) {
 	ctx := context.Background()
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+	f := standalone(t, b)
 	f.lms.Module(2, c2, key(c2, "problem", "c"), 1.0, 1.0, At("2026-11-21 10:00:00"), At("2026-11-21 10:00:00"))
 	f.lms.Enroll(2, c2, enrolled, true)
 	later := func() time.Time { return At("2026-11-22 06:00:00") }
-	next := newFixture(t, f.lms, f.url)
+	next := newFixture(t, f.lms, f.backend)
 	for _, d := range []string{"2026-11-20", "2026-11-21"} {
 		next.run(t, pipeline.Config{Workflow: pipeline.Next, Date: calendar.MustParse(d), Now: later})
 	}
@@ -183,12 +192,13 @@ func TestIncrementalDaysFromWindow(t *testing.T) {
 // when that fails it writes them one by one, so only the failing course is
 // recorded as failed and the others' rows are written.
 func TestGroupedWriteIsolatesFailures(t *testing.T) {
+	dbtest.EachBackend(t, testGroupedWriteIsolatesFailures)
+}
+
+func testGroupedWriteIsolatesFailures(t *testing.T, b dbtest.Backend) {
 	ctx := context.Background()
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
-	if _, err := f.store.DB().Exec(ctx, `CREATE TRIGGER fail_c2 BEFORE INSERT ON figures_learnercoursegrademetrics
-WHEN NEW.course_id = '`+c2+`' BEGIN SELECT RAISE(ABORT, 'c2 cannot be written'); END`); err != nil {
-		t.Fatal(err)
-	}
+	f := standalone(t, b)
+	failInsertsOf(t, f.store.DB(), "figures_learnercoursegrademetrics", c2)
 	rep := f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.StudentModule, EnrollmentsOnly: true})
 	// c4 has no outline: it fails as always.
 	if rep.Errors != 2 {
@@ -223,4 +233,38 @@ WHEN NEW.course_id = '`+c2+`' BEGIN SELECT RAISE(ABORT, 'c2 cannot be written');
 	if err != nil || len(errs) != 2 || !failed[c2] || !failed[c4] {
 		t.Errorf("pipeline errors %+v, %v; want one for c2 and one for c4", errs, err)
 	}
+}
+
+// failInsertsOf makes every insert of course's rows into table fail, with a
+// trigger in the store's dialect, dropped when the test ends (the store's
+// database may be reused).
+func failInsertsOf(t *testing.T, db *database.DB, table, course string) {
+	t.Helper()
+	var stmts []string
+	drop := []string{"DROP TRIGGER fail_course"}
+	switch db.Dialect() {
+	case database.SQLite:
+		stmts = []string{`CREATE TRIGGER fail_course BEFORE INSERT ON ` + table + ` WHEN NEW.course_id = '` + course +
+			`' BEGIN SELECT RAISE(ABORT, 'cannot be written'); END`}
+	case database.MySQL:
+		stmts = []string{`CREATE TRIGGER fail_course BEFORE INSERT ON ` + table + ` FOR EACH ROW BEGIN IF NEW.course_id = '` + course +
+			`' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cannot be written'; END IF; END`}
+	case database.Postgres:
+		stmts = []string{`CREATE FUNCTION fail_course() RETURNS trigger AS $$ BEGIN IF NEW.course_id = '` + course +
+			`' THEN RAISE EXCEPTION 'cannot be written'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER fail_course BEFORE INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION fail_course()`}
+		drop = []string{"DROP TRIGGER fail_course ON " + table, "DROP FUNCTION fail_course"}
+	}
+	for _, q := range stmts {
+		if _, err := db.SQL().ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, q := range drop {
+			if _, err := db.SQL().ExecContext(context.Background(), q); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 }

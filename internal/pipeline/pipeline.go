@@ -22,11 +22,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
+	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/lms"
 	"github.com/figures-analytics/figures/internal/progress"
 	"github.com/figures-analytics/figures/internal/store"
@@ -270,6 +272,38 @@ type runner struct {
 	// courses' views for the run (see prepareViews).
 	asOf  time.Time
 	views map[string]*courseView
+	// abort, once abortable set it, stops the run: recordError calls it
+	// when a failure is the LMS's or the store's rather than a course's.
+	abort context.CancelCauseFunc
+}
+
+// runAborted is the cause of a run stopped by abort.
+type runAborted struct{ err error }
+
+func (a runAborted) Error() string { return a.err.Error() }
+func (a runAborted) Unwrap() error { return a.err }
+
+// abortable returns ctx, cancelled when recordError meets a failure of
+// the LMS or the store itself, and a function returning that failure (nil
+// when there was none): the error of the run.
+func (rn *runner) abortable(ctx context.Context) (context.Context, func() error) {
+	ctx, rn.abort = context.WithCancelCause(ctx)
+	return ctx, func() error {
+		var a runAborted
+		if errors.As(context.Cause(ctx), &a) {
+			return a.err
+		}
+		return nil
+	}
+}
+
+// unusable reports whether err says the LMS or the store cannot be used
+// at all — a wait timed out, or a connection failed again after the
+// database layer's retries — so that every other course would fail the
+// same way, each after its own wait: the run stops rather than record
+// each course as failed.
+func unusable(err error) bool {
+	return database.IsTimeout(err) || database.Transient(err) && !database.Conflict(err)
 }
 
 func (rn *runner) stage(name string, fn func() error) error {
@@ -287,6 +321,8 @@ func (rn *runner) stage(name string, fn func() error) error {
 }
 
 func (rn *runner) run(ctx context.Context) (*Report, error) {
+	ctx, aborted := rn.abortable(ctx)
+	defer rn.abort(nil)
 	start := rn.cfg.Now()
 	startStmts := rn.lms.Statements()
 	var err error
@@ -302,6 +338,9 @@ func (rn *runner) run(ctx context.Context) (*Report, error) {
 	}
 	rn.rep.RunID = rn.runID
 	err = rn.runStages(ctx)
+	if a := aborted(); a != nil {
+		err = a
+	}
 	rn.rep.Elapsed = time.Since(start)
 	rn.rep.LMSStatements = rn.lms.Statements() - startStmts
 	status, msg := rn.rep.Status(), rn.rep.Summary()
@@ -375,8 +414,20 @@ func (rn *runner) runStages(ctx context.Context) error {
 	return fmt.Errorf("unknown workflow %q", rn.cfg.Workflow)
 }
 
-// recordError writes a pipeline error and logs it; the run goes on.
+// recordError writes a pipeline error and logs it; the run goes on —
+// unless err says the LMS or the store is unusable, which stops the run
+// (see unusable); the failures that follow from that are not recorded.
 func (rn *runner) recordError(ctx context.Context, e store.PipelineError, err error) {
+	if rn.abort != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		if unusable(err) {
+			rn.cfg.Log.Error("run stopped", "course", e.CourseID, "err", err)
+			rn.abort(runAborted{err})
+			return
+		}
+	}
 	rn.rep.Errors++
 	if e.Data == nil {
 		e.Data = map[string]any{}

@@ -16,6 +16,7 @@ import (
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/progress"
 	"github.com/figures-analytics/figures/internal/store"
+	"github.com/figures-analytics/figures/internal/store/storetest"
 )
 
 const (
@@ -61,7 +62,10 @@ var (
 type fixture struct {
 	lms   *LMS
 	store *store.Store
-	url   string
+	// url is the LMS's URL.
+	url string
+	// backend says which databases the LMS and the store are in.
+	backend dbtest.Backend
 }
 
 // standalone builds a one-site LMS:
@@ -80,8 +84,8 @@ type fixture struct {
 //	certificates in c1: u1 downloadable 45 days after enrolling, u3
 //	downloadable on the day at 23:00 (50 days), u2 notpassing, u4
 //	downloadable the next day
-func standalone(t *testing.T, url string) *fixture {
-	l := lmstest.New(t, url)
+func standalone(t *testing.T, b dbtest.Backend) *fixture {
+	l := lmstest.NewOf(t, b.LMS)
 	l.Site(1, "lms.example.com", nil)
 	for _, c := range []string{c1, c2, c3, c4} {
 		l.Course(c, "Org", c)
@@ -95,15 +99,15 @@ func standalone(t *testing.T, url string) *fixture {
 	l.Enroll(1, c2, enrolled, true)
 	l.Enroll(1, c4, enrolled, true)
 	l.Role(6, "Org", c1, "staff")
-	a, b := key(c1, "problem", "a"), key(c1, "problem", "b")
-	l.Module(1, c1, a, 2.0, 2.0, At("2026-11-19 08:00:00"), At("2026-11-20 00:00:00"))
-	l.Module(2, c1, a, 1.0, 2.0, At("2026-11-20 10:00:00"), At("2026-11-20 23:59:59.999999"))
-	l.Module(3, c1, a, 2.0, 2.0, At("2026-11-20 23:00:00"), At("2026-11-21 00:00:00"))
-	l.Module(4, c1, b, 3.0, 3.0, At("2026-11-19 10:00:00"), At("2026-11-19 10:05:00"))
-	l.Module(5, c1, a, nil, nil, At("2026-11-20 12:00:00"), At("2026-11-21 01:00:00"))
-	l.Module(6, c1, a, 0.0, 2.0, At("2026-11-20 12:00:00"), At("2026-11-20 12:00:00"))
-	l.Module(7, c1, b, 1.5, 3.0, At("2026-11-20 13:00:00"), At("2026-11-20 13:00:00"))
-	l.Module(8, c1, a, 1.0, 2.0, At("2026-11-20 14:00:00"), At("2026-11-20 14:00:00"))
+	pa, pb := key(c1, "problem", "a"), key(c1, "problem", "b")
+	l.Module(1, c1, pa, 2.0, 2.0, At("2026-11-19 08:00:00"), At("2026-11-20 00:00:00"))
+	l.Module(2, c1, pa, 1.0, 2.0, At("2026-11-20 10:00:00"), At("2026-11-20 23:59:59.999999"))
+	l.Module(3, c1, pa, 2.0, 2.0, At("2026-11-20 23:00:00"), At("2026-11-21 00:00:00"))
+	l.Module(4, c1, pb, 3.0, 3.0, At("2026-11-19 10:00:00"), At("2026-11-19 10:05:00"))
+	l.Module(5, c1, pa, nil, nil, At("2026-11-20 12:00:00"), At("2026-11-21 01:00:00"))
+	l.Module(6, c1, pa, 0.0, 2.0, At("2026-11-20 12:00:00"), At("2026-11-20 12:00:00"))
+	l.Module(7, c1, pb, 1.5, 3.0, At("2026-11-20 13:00:00"), At("2026-11-20 13:00:00"))
+	l.Module(8, c1, pa, 1.0, 2.0, At("2026-11-20 14:00:00"), At("2026-11-20 14:00:00"))
 	l.Module(1, c2, key(c2, "problem", "c"), 1.0, 1.0, At("2026-11-20 09:00:00"), At("2026-11-20 09:00:00"))
 	l.Module(1, c4, key(c4, "problem", "x"), 1.0, 1.0, At("2026-11-20 09:00:00"), At("2026-11-20 09:00:00"))
 	s1 := key(c1, "sequential", "s1")
@@ -118,12 +122,14 @@ func standalone(t *testing.T, url string) *fixture {
 	l.Certificate(3, c1, "downloadable", At("2026-11-20 23:00:00"))
 	l.Certificate(2, c1, "notpassing", At("2026-11-10 10:00:00"))
 	l.Certificate(4, c1, "downloadable", At("2026-11-21 00:00:00"))
-	return newFixture(t, l, url)
+	return newFixture(t, l, b)
 }
 
-func newFixture(t *testing.T, l *LMS, url string) *fixture {
+// newFixture returns a fixture reading l into a new store of b's kind
+// holding outlines().
+func newFixture(t *testing.T, l *LMS, b dbtest.Backend) *fixture {
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbtest.SQLiteURL(t, "store.db"))
+	st, err := store.Open(ctx, storetest.URL(t, b.Store))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +139,7 @@ func newFixture(t *testing.T, l *LMS, url string) *fixture {
 			t.Fatal(err)
 		}
 	}
-	return &fixture{lms: l, store: st, url: url}
+	return &fixture{lms: l, store: st, url: l.URL, backend: b}
 }
 
 func (f *fixture) run(t *testing.T, cfg pipeline.Config) *pipeline.Report {
@@ -189,23 +195,10 @@ func edRows(t *testing.T, st *store.Store) []edRow {
 	return out
 }
 
-// lmsURLs are the LMS databases the pipeline tests run on: SQLite always,
-// MariaDB when FIGURES_TEST_MYSQL is set.
-func lmsURLs(t *testing.T) map[string]func(t *testing.T) string {
-	return map[string]func(t *testing.T) string{
-		"sqlite":  func(t *testing.T) string { return dbtest.SQLiteURL(t, "lms.db") },
-		"mariadb": func(t *testing.T) string { return dbtest.MySQLURL(t) },
-	}
-}
+func TestNextPersisted(t *testing.T) { dbtest.EachBackend(t, testNextPersisted) }
 
-func TestNextPersisted(t *testing.T) {
-	for name, url := range lmsURLs(t) {
-		t.Run(name, func(t *testing.T) { testNextPersisted(t, url(t)) })
-	}
-}
-
-func testNextPersisted(t *testing.T, url string) {
-	f := standalone(t, url)
+func testNextPersisted(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	rep := f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.Persisted})
 	// c1: u1, u2, u3, u5, u6, u7 selected (u8 has no enrollment, u4 no
 	// row created or modified on the day); c2: u1; c4: u1 fails for want
@@ -240,8 +233,10 @@ func testNextPersisted(t *testing.T, url string) {
 	}
 }
 
-func TestNextStudentModule(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestNextStudentModule(t *testing.T) { dbtest.EachBackend(t, testNextStudentModule) }
+
+func testNextStudentModule(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.StudentModule})
 	want := []edRow{
 		{1, 1, c1, "2026-11-20", true, false, 0.5, 3, 2, 1, 2},
@@ -263,8 +258,10 @@ func TestNextStudentModule(t *testing.T) {
 	}
 }
 
-func TestRerunIsIdempotent(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestRerunIsIdempotent(t *testing.T) { dbtest.EachBackend(t, testRerunIsIdempotent) }
+
+func testRerunIsIdempotent(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	cfg := pipeline.Config{Workflow: pipeline.Next}
 	f.run(t, cfg)
 	first := snapshot(t, f.store)

@@ -45,9 +45,9 @@ type learnerOpts struct {
 // visibilityFixture builds the LMS of the §11 edge cases and a store
 // holding the fixture's outlines. Cohort ids per course are returned by
 // name.
-func visibilityFixture(t *testing.T, url string) *fixture {
+func visibilityFixture(t *testing.T, b dbtest.Backend) *fixture {
 	t.Helper()
-	l := lmstest.New(t, url)
+	l := lmstest.NewOf(t, b.LMS)
 	l.Site(1, "lms.example.com", nil)
 	for _, c := range []string{v1, v2, v3, v4, v5} {
 		l.Course(c, "VisX", c)
@@ -164,7 +164,7 @@ func visibilityFixture(t *testing.T, url string) *fixture {
 	l.Role(17, "VisX", v4, "beta_testers")
 	enroll(1, v5, base)
 
-	f := newFixture(t, l, url)
+	f := newFixture(t, l, b)
 	ctx := context.Background()
 	for _, c := range []string{v1, v2, v3, v4, v5} {
 		o, err := course.ImportOLX("../course/testdata/visibility", course.ImportOptions{CourseID: c})
@@ -219,21 +219,22 @@ func visRows(t *testing.T, st *store.Store) map[string]visRow {
 }
 
 // TestVisibilityEdgeCases runs the next workflow over the edge cases of
-// course-visibility.md §11 that apply, with both grade sources, on SQLite
-// and MariaDB, and checks every enrollment's exact values. In V1 a learner
+// course-visibility.md §11 that apply, with both grade sources, on every
+// backend (an SQLite LMS, a MariaDB LMS, stores on all three databases),
+// and checks every enrollment's exact values. In V1 a learner
 // who sees the base structure gets 7 subsections with points (s_open 1,
 // s_mixed 1, s_ignored 1, s_exp 2, s_lib 3, s_liball 2, s_ee 1: 11
 // points) and works s_open (1 point).
 func TestVisibilityEdgeCases(t *testing.T) {
-	for name, url := range lmsURLs(t) {
+	dbtest.EachBackend(t, func(t *testing.T, b dbtest.Backend) {
 		for _, src := range []progress.Source{progress.Persisted, progress.StudentModule} {
-			t.Run(name+"/"+string(src), func(t *testing.T) { testVisibilityEdgeCases(t, url(t), src) })
+			t.Run(string(src), func(t *testing.T) { testVisibilityEdgeCases(t, b, src) })
 		}
-	}
+	})
 }
 
-func testVisibilityEdgeCases(t *testing.T, url string, src progress.Source) {
-	f := visibilityFixture(t, url)
+func testVisibilityEdgeCases(t *testing.T, b dbtest.Backend, src progress.Source) {
+	f := visibilityFixture(t, b)
 	rep := f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: src})
 	base := visRow{7, 1, 11, 1, ""}
 	plus := func(r visRow, sections int, points float64) visRow {
@@ -319,7 +320,7 @@ func testVisibilityEdgeCases(t *testing.T, url string, src progress.Source) {
 func TestVisibilityCompare(t *testing.T) {
 	for _, src := range []progress.Source{progress.Persisted, progress.StudentModule} {
 		t.Run(string(src), func(t *testing.T) {
-			f := visibilityFixture(t, dbtest.SQLiteURL(t, "lms.db"))
+			f := visibilityFixture(t, dbtest.Backends()[0])
 			ctx := context.Background()
 			r, err := lms.Open(ctx, f.url)
 			if err != nil {
@@ -345,10 +346,10 @@ func TestVisibilityCompare(t *testing.T) {
 // wrote: the workers judge every learner's structure at the run's time
 // (Task.AsOf), and their estimates are counted in the run's report.
 func TestVisibilityDistributed(t *testing.T) {
-	f := visibilityFixture(t, dbtest.SQLiteURL(t, "lms.db"))
+	f := visibilityFixture(t, dbtest.Backends()[0])
 	local := f.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.Persisted})
 	want := visRows(t, f.store)
-	g := visibilityFixture(t, dbtest.SQLiteURL(t, "lms.db"))
+	g := visibilityFixture(t, dbtest.Backends()[0])
 	workers := &inProcess{url: g.url, st: g.store}
 	dist := g.run(t, pipeline.Config{Workflow: pipeline.Next, Grades: progress.Persisted, Distributor: workers, TaskSize: 4})
 	got := visRows(t, g.store)

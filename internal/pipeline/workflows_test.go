@@ -17,8 +17,10 @@ import (
 // Legacy examines every enrollment and recomputes those whose newest
 // StudentModule day is after their latest snapshot — which includes u3
 // (next day) and u4 (the day before), not only the day's activity.
-func TestLegacy(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestLegacy(t *testing.T) { dbtest.EachBackend(t, testLegacy) }
+
+func testLegacy(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	rep := f.run(t, pipeline.Config{Workflow: pipeline.Legacy, Grades: progress.StudentModule})
 	// c1 has 7 enrollments, c2 one: 8 examined, all with rows, all
 	// recomputed; c4 fails before its enrollments (no outline).
@@ -49,15 +51,15 @@ func TestLegacy(t *testing.T) {
 // compare finds legacy and next identical on every enrollment next
 // updates, and lists what only legacy touched.
 func TestCompare(t *testing.T) {
-	for name, url := range lmsURLs(t) {
+	dbtest.EachBackend(t, func(t *testing.T, b dbtest.Backend) {
+		f := standalone(t, b)
 		for _, src := range []progress.Source{progress.Persisted, progress.StudentModule} {
-			t.Run(name+"/"+string(src), func(t *testing.T) { testCompare(t, url(t), src) })
+			t.Run(string(src), func(t *testing.T) { testCompare(t, f, src) })
 		}
-	}
+	})
 }
 
-func testCompare(t *testing.T, url string, src progress.Source) {
-	f := standalone(t, url)
+func testCompare(t *testing.T, f *fixture, src progress.Source) {
 	ctx := context.Background()
 	r, err := lms.Open(ctx, f.url)
 	if err != nil {
@@ -94,13 +96,15 @@ func testCompare(t *testing.T, url string, src progress.Source) {
 
 // A skipped day: next for the 21st alone misses the 20th's activity;
 // incremental from a watermark before the 20th catches both days up.
-func TestIncrementalCatchesUp(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestIncrementalCatchesUp(t *testing.T) { dbtest.EachBackend(t, testIncrementalCatchesUp) }
+
+func testIncrementalCatchesUp(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	f.lms.Module(2, c2, key(c2, "problem", "c"), 1.0, 1.0, At("2026-11-21 10:00:00"), At("2026-11-21 10:00:00"))
 	f.lms.Enroll(2, c2, enrolled, true)
 	later := func() time.Time { return At("2026-11-22 06:00:00") }
 
-	next := newFixture(t, f.lms, f.url)
+	next := newFixture(t, f.lms, f.backend)
 	next.run(t, pipeline.Config{Workflow: pipeline.Next, Date: calendar.MustParse("2026-11-21"), Now: later})
 	nextRows := edRows(t, next.store)
 
@@ -150,8 +154,10 @@ func TestIncrementalCatchesUp(t *testing.T) {
 
 // A regrade (a persisted grade changed without StudentModule activity) is
 // seen by incremental.
-func TestIncrementalSeesRegrades(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestIncrementalSeesRegrades(t *testing.T) { dbtest.EachBackend(t, testIncrementalSeesRegrades) }
+
+func testIncrementalSeesRegrades(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	f.lms.CourseGrade(4, c1, 1, At("2026-11-21 12:00:00"))
 	id := f.lms.SubsectionGrade(4, c1, key(c1, "sequential", "s2"), 1, 1, At("2026-11-21 12:00:00"))
 	f.lms.Override(id, 0.25, nil, At("2026-11-21 12:30:00"))
@@ -175,8 +181,10 @@ func TestIncrementalSeesRegrades(t *testing.T) {
 
 // A backfill fills the counts of past days, leaves progress NULL, and
 // continues after the last finished day when re-run.
-func TestBackfill(t *testing.T) {
-	f := standalone(t, dbtest.SQLiteURL(t, "lms.db"))
+func TestBackfill(t *testing.T) { dbtest.EachBackend(t, testBackfill) }
+
+func testBackfill(t *testing.T, b dbtest.Backend) {
+	f := standalone(t, b)
 	ctx := context.Background()
 	r, err := lms.Open(ctx, f.url)
 	if err != nil {

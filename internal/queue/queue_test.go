@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,12 @@ import (
 	"github.com/figures-analytics/figures/internal/pipeline"
 	"github.com/figures-analytics/figures/internal/queue"
 	"github.com/figures-analytics/figures/internal/store"
+	"github.com/figures-analytics/figures/internal/store/storetest"
 	"github.com/figures-analytics/figures/internal/synth"
 	"github.com/figures-analytics/figures/internal/synth/synthtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -38,15 +42,15 @@ func testQueue(t *testing.T, url string) string {
 	return name
 }
 
-// installation is a small synthetic LMS in SQLite and a store per name,
-// each holding the courses' outlines.
-func installation(t *testing.T, end calendar.Date, stores ...string) (string, map[string]*store.Store) {
+// installation is a small synthetic LMS and a store per name, each holding
+// the courses' outlines, in b's databases.
+func installation(t *testing.T, b dbtest.Backend, end calendar.Date, stores ...string) (string, map[string]*store.Store) {
 	ctx := context.Background()
-	lmsURL := dbtest.SQLiteURL(t, "lms.db")
+	lmsURL := b.LMS.URL(t)
 	sum := synthtest.Seed(t, lmsURL, synth.Options{Scale: synth.Small, Seed: 3, EndDate: end, Days: 20})
 	out := map[string]*store.Store{}
 	for _, name := range stores {
-		st, err := store.Open(ctx, dbtest.SQLiteURL(t, name+".db"))
+		st, err := store.Open(ctx, storetest.URL(t, b.Store))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,13 +78,17 @@ func rows(t *testing.T, st *store.Store) string {
 }
 
 // A run distributed through Redis to two workers writes what a run in
-// one process writes.
+// one process writes, on every store.
 func TestDistributedThroughRedis(t *testing.T) {
 	redisURL := dbtest.RedisURL(t)
+	dbtest.EachBackend(t, func(t *testing.T, b dbtest.Backend) { testDistributedThroughRedis(t, redisURL, b) })
+}
+
+func testDistributedThroughRedis(t *testing.T, redisURL string, b dbtest.Backend) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	end := calendar.MustParse("2026-10-31")
-	lmsURL, stores := installation(t, end, "local", "distributed")
+	lmsURL, stores := installation(t, b, end, "local", "distributed")
 	r, err := lms.Open(ctx, lmsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +147,7 @@ func TestFailures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	end := calendar.MustParse("2026-10-31")
-	lmsURL, stores := installation(t, end, "store")
+	lmsURL, stores := installation(t, dbtest.Backends()[0], end, "store")
 	r, err := lms.Open(ctx, lmsURL)
 	if err != nil {
 		t.Fatal(err)

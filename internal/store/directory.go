@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -215,7 +216,7 @@ type EnrollmentState struct {
 // ever held whole in memory.
 func (s *Store) EnrollmentStates(ctx context.Context, afterID, lastID int) (map[EnrollmentKey]EnrollmentState, error) {
 	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, created, is_active, mode, is_course_staff FROM figures_courseenrollment
-WHERE id > ? AND id <= ?`, afterID, lastID)
+WHERE id > ? AND id <= ?`, idBound(afterID), idBound(lastID))
 	if err != nil {
 		return nil, fmt.Errorf("store: enrollments: %w", err)
 	}
@@ -233,6 +234,12 @@ WHERE id > ? AND id <= ?`, afterID, lastID)
 	}
 	return out, rows.Err()
 }
+
+// idBound clamps an id bound to the range of the mirrored id columns (int
+// in MySQL, integer in PostgreSQL: 32 bits, as the LMS's own ids), so a
+// caller may pass math.MaxInt64 for "no upper bound": PostgreSQL refuses
+// to compare an int4 column with a larger parameter.
+func idBound(id int) int { return max(min(id, math.MaxInt32), math.MinInt32) }
 
 // DeleteEnrollments removes mirrored enrollments the LMS no longer has.
 func (s *Store) DeleteEnrollments(ctx context.Context, keys []EnrollmentKey) error {
@@ -306,7 +313,7 @@ func (l Learner) Digest() string {
 func (s *Store) LearnerDigests(ctx context.Context, afterID, lastID int) (map[int]string, error) {
 	rows, err := s.db.Query(ctx, `SELECT user_id, username, email, fullname, is_active, is_staff, is_superuser, date_joined,
  last_login, country, gender, year_of_birth, level_of_education, language, has_profile FROM figures_learner
-WHERE user_id > ? AND user_id <= ?`, afterID, lastID)
+WHERE user_id > ? AND user_id <= ?`, idBound(afterID), idBound(lastID))
 	if err != nil {
 		return nil, fmt.Errorf("store: learners: %w", err)
 	}
@@ -335,7 +342,7 @@ WHERE user_id > ? AND user_id <= ?`, afterID, lastID)
 // does.
 func (s *Store) CertificateDigests(ctx context.Context, afterID, lastID int) (map[EnrollmentKey]string, error) {
 	rows, err := s.db.Query(ctx, `SELECT user_id, course_id, id, status, created_date FROM figures_certificate
-WHERE id > ? AND id <= ?`, afterID, lastID)
+WHERE id > ? AND id <= ?`, idBound(afterID), idBound(lastID))
 	if err != nil {
 		return nil, fmt.Errorf("store: certificates: %w", err)
 	}

@@ -40,6 +40,8 @@ func (s *Store) SaveActiveEnrollments(ctx context.Context, rows []ActiveEnrollme
 	now := s.db.Time(time.Now())
 	const per = maxArgs / 7
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		// A copy of the slice: InTx may run this again after a deadlock.
+		rows := rows
 		for len(rows) > 0 {
 			n := min(len(rows), per)
 			chunk := rows[:n]

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/figures-analytics/figures/internal/course"
-	"github.com/figures-analytics/figures/internal/database"
 	"github.com/figures-analytics/figures/internal/database/dbtest"
 	"github.com/figures-analytics/figures/internal/store"
+	"github.com/figures-analytics/figures/internal/store/storetest"
 )
 
 func testOutline(id string, possible float64) *course.Outline {
@@ -40,69 +40,56 @@ func testOutline(id string, possible float64) *course.Outline {
 }
 
 func TestOutlines(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		open func(t testing.TB) *database.DB
-	}{
-		{"sqlite", func(t testing.TB) *database.DB { return dbtest.SQLite(t, "store.db") }},
-		{"mysql", dbtest.MySQL},
-		{"postgres", dbtest.Postgres},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			db := tc.open(t)
-			ctx := context.Background()
-			if err := store.Migrate(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			st := store.New(db)
+	dbtest.Each(t, dbtest.Stores(), func(t *testing.T, k dbtest.Kind) {
+		st := storetest.Open(t, k)
+		db, ctx := st.DB(), context.Background()
 
-			_, err := st.Outline(ctx, "course-v1:A+B+C")
-			if !errors.Is(err, store.ErrNoOutline) || !strings.Contains(err.Error(), "course-v1:A+B+C") {
-				t.Fatalf("missing outline: err = %v, want ErrNoOutline naming the course", err)
-			}
-			if all, err := st.Outlines(ctx); err != nil || len(all) != 0 {
-				t.Fatalf("empty store: %v, %v", all, err)
-			}
+		_, err := st.Outline(ctx, "course-v1:A+B+C")
+		if !errors.Is(err, store.ErrNoOutline) || !strings.Contains(err.Error(), "course-v1:A+B+C") {
+			t.Fatalf("missing outline: err = %v, want ErrNoOutline naming the course", err)
+		}
+		if all, err := st.Outlines(ctx); err != nil || len(all) != 0 {
+			t.Fatalf("empty store: %v, %v", all, err)
+		}
 
-			a1 := testOutline("course-v1:A+B+C", 1)
-			b := testOutline("course-v1:X+Y+Z", 1)
-			// Same content from another source: same version, not a change.
-			a1again := testOutline("course-v1:A+B+C", 1)
-			a1again.Source = "olx:/elsewhere.tar.gz"
-			a2 := testOutline("course-v1:A+B+C", 3)
-			for i, step := range []struct {
-				o       *course.Outline
-				changed bool
-			}{{a1, true}, {b, true}, {a1again, false}, {a2, true}, {a2, false}} {
-				changed, err := st.SaveOutline(ctx, step.o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if changed != step.changed {
-					t.Errorf("step %d: SaveOutline(%s %s) changed = %v, want %v", i, step.o.CourseID, step.o.Version, changed, step.changed)
-				}
-			}
-			got, err := st.Outline(ctx, "course-v1:A+B+C")
+		a1 := testOutline("course-v1:A+B+C", 1)
+		b := testOutline("course-v1:X+Y+Z", 1)
+		// Same content from another source: same version, not a change.
+		a1again := testOutline("course-v1:A+B+C", 1)
+		a1again.Source = "olx:/elsewhere.tar.gz"
+		a2 := testOutline("course-v1:A+B+C", 3)
+		for i, step := range []struct {
+			o       *course.Outline
+			changed bool
+		}{{a1, true}, {b, true}, {a1again, false}, {a2, true}, {a2, false}} {
+			changed, err := st.SaveOutline(ctx, step.o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got, a2) {
-				t.Errorf("round trip:\n got %+v\nwant %+v", got, a2)
+			if changed != step.changed {
+				t.Errorf("step %d: SaveOutline(%s %s) changed = %v, want %v", i, step.o.CourseID, step.o.Version, changed, step.changed)
 			}
-			all, err := st.Outlines(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(all) != 2 || !reflect.DeepEqual(all["course-v1:A+B+C"], a2) || !reflect.DeepEqual(all["course-v1:X+Y+Z"], b) {
-				t.Errorf("Outlines = %v", all)
-			}
-			var rows int
-			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM figures_courseoutline").Scan(&rows); err != nil || rows != 2 {
-				t.Errorf("%d rows (%v), want 2", rows, err)
-			}
-			if _, err := st.SaveOutline(ctx, &course.Outline{CourseID: "course-v1:A+B+C"}); err == nil || !strings.Contains(err.Error(), "ComputeVersion") {
-				t.Errorf("unversioned outline: err = %v", err)
-			}
-		})
-	}
+		}
+		got, err := st.Outline(ctx, "course-v1:A+B+C")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, a2) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, a2)
+		}
+		all, err := st.Outlines(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 2 || !reflect.DeepEqual(all["course-v1:A+B+C"], a2) || !reflect.DeepEqual(all["course-v1:X+Y+Z"], b) {
+			t.Errorf("Outlines = %v", all)
+		}
+		var rows int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM figures_courseoutline").Scan(&rows); err != nil || rows != 2 {
+			t.Errorf("%d rows (%v), want 2", rows, err)
+		}
+		if _, err := st.SaveOutline(ctx, &course.Outline{CourseID: "course-v1:A+B+C"}); err == nil || !strings.Contains(err.Error(), "ComputeVersion") {
+			t.Errorf("unversioned outline: err = %v", err)
+		}
+	})
 }

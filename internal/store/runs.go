@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/figures-analytics/figures/internal/calendar"
@@ -22,7 +24,7 @@ type Run struct {
 	DateTo              calendar.Date
 	Started             time.Time
 	Finished            *time.Time
-	Status              string // running, ok, partial, failed
+	Status              string // running, ok, partial, failed, interrupted
 	Courses             int
 	EnrollmentsExamined int
 	EnrollmentsUpdated  int
@@ -39,28 +41,45 @@ const (
 	RunFailed  = "failed"
 )
 
-// StartRun records a run's start and returns its id.
+// StartRun records a run's start, with the lease that says this process
+// runs it (renewed until FinishRun or Close), and returns its id. It marks
+// interrupted, first, the runs whose process is gone (ReapInterrupted).
 func (s *Store) StartRun(ctx context.Context, r Run) (int, error) {
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
+	if _, err := s.ReapInterrupted(ctx); err != nil {
+		slog.Warn("cannot mark interrupted runs", "err", err)
+	}
 	q := `INSERT INTO figures_run (kind, workflow, grades, date_for, date_to, started, status, courses,
- enrollments_examined, enrollments_updated, errors, lms_statements, message) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, '')`
-	args := []any{r.Kind, r.Workflow, r.Grades, r.DateFor, r.DateTo, s.db.Time(r.Started), RunRunning}
+ enrollments_examined, enrollments_updated, errors, lms_statements, message, host, pid, heartbeat)
+ VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, '', ?, ?, ?)`
+	args := []any{r.Kind, r.Workflow, r.Grades, r.DateFor, r.DateTo, s.db.Time(r.Started), RunRunning,
+		hostname, os.Getpid(), s.db.Time(time.Now())}
+	var id int
 	if s.db.Dialect() == database.Postgres {
-		var id int
 		if err := s.db.QueryRow(ctx, q+" RETURNING id", args...).Scan(&id); err != nil {
 			return 0, fmt.Errorf("store: record run: %w", err)
 		}
-		return id, nil
+	} else {
+		res, err := s.db.Exec(ctx, q, args...)
+		if err != nil {
+			return 0, fmt.Errorf("store: record run: %w", err)
+		}
+		n, err := res.LastInsertId()
+		if err != nil {
+			return 0, fmt.Errorf("store: record run: %w", err)
+		}
+		id = int(n)
 	}
-	res, err := s.db.Exec(ctx, q, args...)
-	if err != nil {
-		return 0, fmt.Errorf("store: record run: %w", err)
-	}
-	id, err := res.LastInsertId()
-	return int(id), err
+	s.keepAlive(id)
+	return id, nil
 }
 
-// FinishRun records a run's end, counts and status.
+// FinishRun records a run's end, counts and status, and ends its lease.
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
+	release(s.leaseKey(r.ID))
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
 	fin := time.Now()
 	if r.Finished != nil {
 		fin = *r.Finished
@@ -114,8 +133,14 @@ const (
 	ErrorSite        = "SITE"
 )
 
+// bookkeeping bounds the statements that record runs and their errors:
+// short statements, which a run waits for when it ends.
+const bookkeeping = 30 * time.Second
+
 // RecordError writes a pipeline error row.
 func (s *Store) RecordError(ctx context.Context, e PipelineError) error {
+	ctx, cancel := database.StatementTimeout(ctx, bookkeeping, "run bookkeeping")
+	defer cancel()
 	data, err := json.Marshal(e.Data)
 	if err != nil {
 		return fmt.Errorf("store: pipeline error data: %w", err)

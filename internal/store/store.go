@@ -8,13 +8,19 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"path"
+	"strconv"
+	"strings"
+	"sync"
 	"testing/fstest"
 	"text/template"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -70,9 +76,62 @@ func migrations(d database.Dialect) (fs.FS, error) {
 	return out, nil
 }
 
+// ErrSchemaTooNew is wrapped by the error of every open of a store whose
+// schema a newer figures migrated: this binary does not know its tables.
+var ErrSchemaTooNew = errors.New("store schema newer than this figures")
+
+// KnownVersion is the newest schema version this binary's migrations
+// create.
+func KnownVersion() int64 {
+	entries, _ := fs.ReadDir(migrationFiles, "migrations")
+	var v int64
+	for _, e := range entries {
+		prefix, _, _ := strings.Cut(e.Name(), "_")
+		if n, err := strconv.ParseInt(prefix, 10, 64); err == nil {
+			v = max(v, n)
+		}
+	}
+	return v
+}
+
+// SchemaVersion returns the newest migration applied to db (0 when it was
+// never migrated).
+func SchemaVersion(ctx context.Context, db *database.DB) (int64, error) {
+	var v sql.NullInt64
+	err := db.QueryRow(ctx, "SELECT MAX(version_id) FROM goose_db_version WHERE is_applied").Scan(&v)
+	if err != nil {
+		// No version table: a database figures never migrated.
+		var n int
+		if db.QueryRow(ctx, "SELECT COUNT(*) FROM goose_db_version").Scan(&n) != nil {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("store %s: schema version: %w", db.Location(), err)
+	}
+	return v.Int64, nil
+}
+
+// checkVersion refuses a store whose schema is newer than this binary's:
+// a later figures added tables or columns this one would ignore or
+// misread, and a migrate would wrongly say "up to date".
+func checkVersion(ctx context.Context, db *database.DB) error {
+	v, err := SchemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if known := KnownVersion(); v > known {
+		return fmt.Errorf("store %s: %w: its schema is at version %d, this figures knows versions up to %d; "+
+			"run the figures release that migrated it, or a later one", db.Location(), ErrSchemaTooNew, v, known)
+	}
+	return nil
+}
+
 // Migrate brings the store's schema up to date. It is safe to run at any
-// time: applied migrations are recorded in goose_db_version.
+// time: applied migrations are recorded in goose_db_version. A store whose
+// schema is newer than this binary's is refused (ErrSchemaTooNew).
 func Migrate(ctx context.Context, db *database.DB) error {
+	if err := checkVersion(ctx, db); err != nil {
+		return err
+	}
 	fsys, err := migrations(db.Dialect())
 	if err != nil {
 		return err
@@ -94,26 +153,52 @@ func Migrate(ctx context.Context, db *database.DB) error {
 // Store is figures' own database.
 type Store struct {
 	db *database.DB
+	// leases are the runs started through this Store, whose heartbeats
+	// Close stops.
+	mu     sync.Mutex
+	leases []string
+}
+
+// Options say how to open a store.
+type Options struct {
+	// ReadOnly opens an existing, migrated store without writing to it.
+	ReadOnly bool
+	// Timeout bounds every wait on the store (0: database.DefaultTimeout),
+	// named Setting in errors (default "--store-timeout").
+	Timeout time.Duration
+	Setting string
 }
 
 // Open opens the store at rawURL and migrates it.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
-	db, err := database.Open(ctx, rawURL, database.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if err := Migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &Store{db: db}, nil
+	return OpenOptions(ctx, rawURL, Options{})
 }
 
 // OpenReadOnly opens an existing, migrated store without writing to it.
 func OpenReadOnly(ctx context.Context, rawURL string) (*Store, error) {
-	db, err := database.Open(ctx, rawURL, database.Options{ReadOnly: true, MustExist: true})
+	return OpenOptions(ctx, rawURL, Options{ReadOnly: true})
+}
+
+// OpenOptions opens the store at rawURL and, unless read-only, migrates
+// it. A store whose schema is newer than this binary's is refused
+// (ErrSchemaTooNew).
+func OpenOptions(ctx context.Context, rawURL string, opt Options) (*Store, error) {
+	if opt.Setting == "" {
+		opt.Setting = "--store-timeout"
+	}
+	db, err := database.Open(ctx, rawURL, database.Options{ReadOnly: opt.ReadOnly, MustExist: opt.ReadOnly,
+		Timeout: opt.Timeout, Setting: opt.Setting})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if opt.ReadOnly {
+		err = checkVersion(ctx, db)
+	} else {
+		err = Migrate(ctx, db)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
@@ -124,5 +209,14 @@ func New(db *database.DB) *Store { return &Store{db: db} }
 // DB returns the underlying database.
 func (s *Store) DB() *database.DB { return s.db }
 
-// Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the heartbeats of the runs started through the store and
+// closes it.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, id := range s.leases {
+		release(id)
+	}
+	s.leases = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}

@@ -356,7 +356,8 @@ func allPages[T any](e *frontendEnv, path string) []T {
 		out = append(out, page.Results...)
 		path = ""
 		if page.Next != nil {
-			path = strings.TrimPrefix(*page.Next, e.srv.URL+api.Prefix)
+			// Links are path-absolute unless the server has a public URL.
+			path = strings.TrimPrefix(strings.TrimPrefix(*page.Next, e.srv.URL), api.Prefix)
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -171,6 +172,11 @@ func safeNext(next string) string {
 		return Path
 	}
 	if strings.HasPrefix(u.Path, signInPath) || strings.HasPrefix(u.Path, signOutPath) || strings.HasPrefix(u.Path, staticPath) {
+		return Path
+	}
+	// Dot segments would climb out of the dashboard
+	// (/figures/../../elsewhere): the redirect cleans them away.
+	if !strings.HasPrefix(path.Clean(u.Path)+"/", Path) {
 		return Path
 	}
 	return next

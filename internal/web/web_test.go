@@ -34,7 +34,7 @@ type handlerEnv struct {
 	tokenID int64
 }
 
-func newHandlerEnv(t *testing.T) *handlerEnv {
+func newHandlerEnv(t testing.TB) *handlerEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.SQLite(t, "store.db")
@@ -380,6 +380,8 @@ func TestSafeNext(t *testing.T) {
 		"/figures/signin?next=x":          "/figures/",
 		"/figures/signout":                "/figures/",
 		"/figures/x\r\nSet-Cookie: a=b":   "/figures/",
+		"/figures/../../evil":             "/figures/",
+		"/figures/a/../b":                 "/figures/a/../b",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +38,13 @@ type Config struct {
 	// Client is the HTTP client; nil makes one whose connection pool fits
 	// Clients.
 	Client *http.Client
+	// Stallers is a number of extra clients that each start a download of
+	// StallPath and then read nothing for the whole test: the stalled
+	// clients a server must survive. http:// base URLs only.
+	Stallers int
+	// StallPath is what the stallers download (default
+	// /figures/api/learner-metrics/?format=csv).
+	StallPath string
 }
 
 // Result is what a load test measured.
@@ -56,6 +66,8 @@ type Result struct {
 	P50, P90, P99, Max, Mean time.Duration
 	// ByPath holds the same figures per path.
 	ByPath map[string]PathResult
+	// Stalls counts the downloads the stallers started and abandoned.
+	Stalls int
 }
 
 // PathResult is one path's share of a Result.
@@ -94,6 +106,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	per := make([][]sample, cfg.Clients)
 	var wg sync.WaitGroup
+	stalls, err := startStallers(ctx, cfg, &wg)
+	if err != nil {
+		return Result{}, err
+	}
 	start := time.Now()
 	for c := range cfg.Clients {
 		wg.Add(1)
@@ -113,7 +129,57 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 	res := summarize(cfg.Paths, slices.Concat(per...))
 	res.Elapsed = time.Since(start)
+	res.Stalls = int(stalls.Load())
 	return res, nil
+}
+
+// startStallers starts cfg.Stallers clients that each begin a download
+// of StallPath and then read nothing until ctx ends (the server may drop
+// them before: that is its write timeout at work), and returns the count
+// of downloads they started.
+func startStallers(ctx context.Context, cfg Config, wg *sync.WaitGroup) (*atomic.Int64, error) {
+	var n atomic.Int64
+	if cfg.Stallers <= 0 {
+		return &n, nil
+	}
+	u, err := neturl.Parse(cfg.BaseURL)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("loadtest: stalled clients need an http:// base URL, not %q", cfg.BaseURL)
+	}
+	request := "GET " + stallPath(cfg) + " HTTP/1.1\r\nHost: " + u.Host + "\r\n"
+	if cfg.Token != "" {
+		request += "Authorization: Bearer " + cfg.Token + "\r\n"
+	}
+	request += "\r\n"
+	for range cfg.Stallers {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", u.Host)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: stalled client: %w", err)
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4 << 10) // stall the server's writes sooner
+		}
+		if _, err := io.WriteString(c, request); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("loadtest: stalled client: %w", err)
+		}
+		n.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			c.Close()
+		}()
+	}
+	return &n, nil
+}
+
+func stallPath(cfg Config) string {
+	if cfg.StallPath == "" {
+		return "/figures/api/learner-metrics/?format=csv"
+	}
+	return cfg.StallPath
 }
 
 func request(ctx context.Context, client *http.Client, cfg Config, url string) sample {
@@ -193,6 +259,9 @@ func (r Result) Report(w io.Writer, cfg Config) {
 	}
 	fmt.Fprintf(w, "%d clients for %s: %d requests (%.1f/s), %d errors, %.1f MiB received\n",
 		cfg.Clients, r.Elapsed.Round(time.Millisecond), r.Requests, rps, r.Errors, float64(r.Bytes)/(1<<20))
+	if cfg.Stallers > 0 {
+		fmt.Fprintf(w, "meanwhile %d clients stalled on %s without reading it\n", r.Stalls, stallPath(cfg))
+	}
 	fmt.Fprintf(w, "latency p50 %s  p90 %s  p99 %s  max %s  mean %s\n", ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), ms(r.Mean))
 	codes := make([]int, 0, len(r.ByStatus))
 	for c := range r.ByStatus {

@@ -86,3 +86,33 @@ func TestPercentile(t *testing.T) {
 		t.Error("empty")
 	}
 }
+
+// TestStallers checks that the stalled clients reach the server, with the
+// token, and are counted.
+func TestStallers(t *testing.T) {
+	var stalled atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/export" && r.Header.Get("Authorization") == "Bearer tok" {
+			stalled.Add(1)
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	cfg := Config{BaseURL: srv.URL, Token: "tok", Paths: []string{"/ok"}, Clients: 1, Duration: 300 * time.Millisecond,
+		Stallers: 3, StallPath: "/export"}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stalls != 3 || stalled.Load() != 3 {
+		t.Errorf("%d stalls counted, %d reached the server", res.Stalls, stalled.Load())
+	}
+	var b bytes.Buffer
+	res.Report(&b, cfg)
+	if !strings.Contains(b.String(), "meanwhile 3 clients stalled on /export") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	if _, err := Run(context.Background(), Config{BaseURL: "https://x", Paths: []string{"/"}, Clients: 1, Duration: time.Millisecond, Stallers: 1}); err == nil {
+		t.Error("stallers on an https URL: no error")
+	}
+}

@@ -51,12 +51,12 @@ func SQLite(t testing.TB, name string) *database.DB {
 // MySQLURL creates a scratch MariaDB/MySQL database, dropped when the test
 // ends, and returns its URL.
 func MySQLURL(t testing.TB) string {
-	return serverURL(t, "FIGURES_TEST_MYSQL", database.MySQL)
+	return serverURL(t, "FIGURES_TEST_MYSQL", database.MySQL, true)
 }
 
 // PostgresURL creates a scratch PostgreSQL database and returns its URL.
 func PostgresURL(t testing.TB) string {
-	return serverURL(t, "FIGURES_TEST_POSTGRES", database.Postgres)
+	return serverURL(t, "FIGURES_TEST_POSTGRES", database.Postgres, true)
 }
 
 // MySQL opens a scratch MariaDB/MySQL database.
@@ -115,7 +115,9 @@ func RedisURL(t testing.TB) string {
 // Required reports whether server-backed tests must run (FIGURES_TEST_REQUIRE_DB=1).
 func Required() bool { return os.Getenv("FIGURES_TEST_REQUIRE_DB") == "1" }
 
-func serverURL(t testing.TB, env string, dialect database.Dialect) string {
+// serverURL creates a scratch database on the server of env and returns
+// its URL; dropped when t ends if dropAtEnd.
+func serverURL(t testing.TB, env string, dialect database.Dialect, dropAtEnd bool) string {
 	t.Helper()
 	base := os.Getenv(env)
 	if base == "" {
@@ -144,23 +146,35 @@ func serverURL(t testing.TB, env string, dialect database.Dialect) string {
 	if _, err := db.SQL().ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create scratch database: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		db, err := database.Open(ctx, admin, database.Options{})
-		if err != nil {
-			t.Logf("drop scratch database %s: %v", name, err)
-			return
-		}
-		defer db.Close()
-		if dialect == database.Postgres {
-			db.SQL().ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-		}
-		if _, err := db.SQL().ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Logf("drop scratch database %s: %v", name, err)
-		}
-	})
-	return base + "/" + name
+	url := base + "/" + name
+	if dropAtEnd {
+		t.Cleanup(func() {
+			if err := drop(dialect, url); err != nil {
+				t.Log(err)
+			}
+		})
+	}
+	return url
+}
+
+// drop drops the scratch database at url, created by serverURL.
+func drop(dialect database.Dialect, url string) error {
+	i := strings.LastIndex(url, "/")
+	admin, name := url[:i]+"/"+adminDB(dialect), url[i+1:]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, admin, database.Options{})
+	if err != nil {
+		return fmt.Errorf("drop scratch database %s: %w", name, err)
+	}
+	defer db.Close()
+	if dialect == database.Postgres {
+		db.SQL().ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+	}
+	if _, err := db.SQL().ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+		return fmt.Errorf("drop scratch database %s: %w", name, err)
+	}
+	return nil
 }
 
 func adminDB(d database.Dialect) string {

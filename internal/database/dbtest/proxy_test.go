@@ -63,3 +63,34 @@ func TestProxyPauseHoldsBytesUntilResume(t *testing.T) {
 		t.Fatalf("after resume: %q, %v", got, err)
 	}
 }
+
+func TestProxyPauseOn(t *testing.T) {
+	p := NewProxy(t, echoServer(t))
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	p.PauseOn("SELECT x")
+	c.Write([]byte("SELECT y\n"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := r.ReadString('\n'); err != nil || got != "SELECT y\n" {
+		t.Fatalf("before the trigger: %q, %v", got, err)
+	}
+	c.Write([]byte("SELECT x FROM t\n"))
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if got, err := r.ReadString('\n'); err == nil {
+		t.Fatalf("the triggering chunk was delivered: %q", got)
+	}
+	p.Resume()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := r.ReadString('\n'); err != nil || got != "SELECT x FROM t\n" {
+		t.Fatalf("after resume: %q, %v", got, err)
+	}
+	// Disarmed: the same text passes now.
+	c.Write([]byte("SELECT x\n"))
+	if got, err := r.ReadString('\n'); err != nil || got != "SELECT x\n" {
+		t.Fatalf("after the trigger fired: %q, %v", got, err)
+	}
+}

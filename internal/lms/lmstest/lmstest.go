@@ -12,6 +12,7 @@ import (
 
 	"github.com/figures-analytics/figures/internal/course"
 	"github.com/figures-analytics/figures/internal/database"
+	"github.com/figures-analytics/figures/internal/database/dbtest"
 	"github.com/figures-analytics/figures/internal/lms"
 )
 
@@ -35,6 +36,19 @@ func New(t testing.TB, url string) *LMS {
 	if err := lms.CreateSchema(ctx, db); err != nil {
 		t.Fatal(err)
 	}
+	return &LMS{t: t, DB: db, URL: url}
+}
+
+// NewOf returns an empty LMS database of kind k, from dbtest's pool of
+// databases holding the schema (see dbtest.Pooled).
+func NewOf(t testing.TB, k dbtest.Kind) *LMS {
+	t.Helper()
+	url := dbtest.Pooled(t, k, "lms", lms.CreateSchema)
+	db, err := database.Open(context.Background(), url, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	return &LMS{t: t, DB: db, URL: url}
 }
 

@@ -1,9 +1,14 @@
-// Package storetest builds the progress rows that the store's write
-// benchmarks insert, shared by the Go benchmarks and "figures bench".
+// Package storetest gives tests empty stores on every kind of database,
+// and builds the progress rows that the store's write benchmarks insert,
+// shared by the Go benchmarks and "figures bench".
 package storetest
 
 import (
+	"context"
+	"testing"
+
 	"github.com/figures-analytics/figures/internal/calendar"
+	"github.com/figures-analytics/figures/internal/database/dbtest"
 	"github.com/figures-analytics/figures/internal/store"
 )
 
@@ -22,4 +27,23 @@ func ProgressBatch(i, n int, d calendar.Date) ([]store.EnrollmentData, []store.G
 			PointsPossible: 40, PointsEarned: 20, SectionsWorked: 10, SectionsPossible: 20, CollectElapsed: 0.001}
 	}
 	return ed, gm
+}
+
+// URL returns the URL of an empty, migrated store of kind k: a new SQLite
+// file, or a server database from dbtest's pool (see dbtest.Pooled).
+func URL(t testing.TB, k dbtest.Kind) string {
+	t.Helper()
+	return dbtest.Pooled(t, k, "store", store.Migrate)
+}
+
+// Open opens an empty, migrated store of kind k (see URL), closed when t
+// ends.
+func Open(t testing.TB, k dbtest.Kind) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), URL(t, k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
