@@ -112,6 +112,7 @@ func (s *sim) run(e *enrollment, lastDay, endDay int64) {
 	s.answerP = 0.65 + 0.3*r.Float64()
 	pointer := 0
 	units := s.c.units
+	selected := false
 	for _, se := range sessions {
 		s.dayEnd = dayLast(se.day)
 		start := dayStart(se.day) + sessionOffset(r)
@@ -135,6 +136,10 @@ func (s *sim) run(e *enrollment, lastDay, endDay int64) {
 			continue
 		}
 		s.t, s.overrun = start, false
+		if !selected {
+			s.selectLibraries()
+			selected = true
+		}
 		n := r.between(unitsPer[0], unitsPer[1])
 		for k := 0; k < n && !s.overrun; k++ {
 			if pointer > 0 && (pointer >= len(units) || r.chance(0.12)) {
@@ -251,6 +256,19 @@ func (s *sim) visit(u *unit, revisit bool) {
 					s.problem(ch, revisit)
 				}
 			}
+		}
+	}
+}
+
+// selectLibraries records the learner's selection of every library block
+// of the course, as the platform does the first time it builds the
+// learner's structure (their first page of the course): its
+// ContentLibraryTransformer selects and saves the children of every item
+// bank, released, hidden or not, in one request.
+func (s *sim) selectLibraries() {
+	for m := range s.c.modules {
+		if mod := &s.c.modules[m]; mod.kind == kindLibrary && !s.state[m].seen {
+			s.touch(int32(m), s.selection(mod))
 		}
 	}
 }

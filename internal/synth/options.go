@@ -159,7 +159,7 @@ func (o Options) fingerprint(realCourses int) string {
 // generatorVersion changes whenever the same options would produce
 // different rows, so a recorded dataset of an older generator is not
 // mistaken for the current one.
-const generatorVersion = 2
+const generatorVersion = 3
 
 // micros converts a time to microseconds since the Unix epoch, the unit
 // every generated timestamp is kept in.
